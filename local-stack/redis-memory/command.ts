@@ -1,0 +1,39 @@
+// The shape every command implementation shares, with Redis's arity convention: a positive arity
+// is the exact argument count including the name, a negative one the minimum.
+import type { RedisReply } from '../redis-rest/backend.ts';
+import type { Keyspace } from './keyspace.ts';
+import type { LuaScripts } from './lua-scripts.ts';
+
+export interface CommandContext {
+  keyspace: Keyspace;
+  scripts: LuaScripts;
+}
+
+export interface CommandSpec {
+  arity: number;
+  /** Write commands are refused from EVAL_RO and no-writes scripts. */
+  write: boolean;
+  /** Scripts may not call it (EVAL inside EVAL, MULTI...). */
+  noScript?: boolean;
+  /** BLPOP and friends: a null reply outside a transaction means "wait for data". */
+  blocking?: boolean;
+  /** Receives the whole argv, the name at index 0. */
+  run(context: CommandContext, args: Buffer[]): RedisReply;
+}
+
+export type CommandTable = Record<string, CommandSpec>;
+
+export function arityMatches(spec: CommandSpec, argc: number): boolean {
+  return spec.arity >= 0 ? argc === spec.arity : argc >= -spec.arity;
+}
+
+/** The argv entry at `index`, which the arity check has already guaranteed to exist. */
+export function arg(args: Buffer[], index: number): Buffer {
+  const value = args[index];
+  if (value === undefined) throw new RangeError(`argument ${index} missing after arity check`);
+  return value;
+}
+
+export function optionName(bytes: Buffer | undefined): string {
+  return bytes?.toString('latin1').toUpperCase() ?? '';
+}
