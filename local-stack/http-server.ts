@@ -63,7 +63,10 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   res.end(body);
 }
 
-export function serveHttp(handler: FetchHandler, options: HttpServerOptions): Promise<RunningHttpServer> {
+export function serveHttp(
+  handler: FetchHandler,
+  options: HttpServerOptions,
+): Promise<RunningHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const origin = `http://${req.headers.host ?? host}`;
