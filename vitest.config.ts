@@ -1,10 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: everything that runs in Node against in-process servers, and the end-to-end
+// suite, which first builds the Worker with `wrangler deploy --dry-run` (tests/e2e/global-setup.ts)
+// and runs that bundle in workerd. `vitest run --project unit` skips the build.
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     reporters: ['default', ['json', { outputFile: '.test-results/vitest.json' }]],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/e2e/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: ['tests/e2e/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

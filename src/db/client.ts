@@ -1,0 +1,14 @@
+// drizzle over @libsql/client's HTTP-only build: Hrana over HTTP is what Workers and Deno can
+// speak, what Turso and the local libSQL server serve, and the smallest build (no WebSocket code).
+import { createClient } from '@libsql/client/http';
+import type { LibSQLDatabase } from 'drizzle-orm/libsql';
+// Plain drizzle-orm/libsql imports @libsql/client, whose Deno build is the native one.
+import { drizzle } from 'drizzle-orm/libsql/http';
+import * as schema from './schema.ts';
+
+export type Database = LibSQLDatabase<typeof schema>;
+
+export function createDatabase(url: string, authToken: string | undefined): Database {
+  const client = createClient({ url, ...(authToken !== undefined && { authToken }) });
+  return drizzle(client, { schema });
+}

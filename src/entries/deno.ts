@@ -1,0 +1,65 @@
+// Deno entry: `deno run --allow-net --allow-env --allow-read src/entries/deno.ts`, the same app on
+// Deno.serve, which compresses responses natively once asked (off by default since Deno 2.8,
+// denoland/deno#35486). npm packages come from node_modules (package.json makes Deno use it), so no
+// download happens. A bad variable stops start-up, naming it.
+import { createApp } from '../app.ts';
+import { ConfigError, parseConfig } from '../config.ts';
+import { createDeps } from '../deps.ts';
+import { listenOptions } from './listen.ts';
+
+// The few Deno APIs used here, declared locally so src/ type-checks without Deno's types.
+interface DenoServeInfo {
+  remoteAddr: { hostname: string; port: number };
+}
+declare const Deno: {
+  env: { toObject(): Record<string, string> };
+  exit(code: number): never;
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  serve(
+    options: {
+      hostname: string;
+      port: number;
+      automaticCompression: boolean;
+      onListen(address: { hostname: string; port: number }): void;
+    },
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void> };
+};
+
+function start() {
+  const env = Deno.env.toObject();
+  try {
+    return { config: parseConfig(env), listen: listenOptions(env, 8000) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    Deno.exit(1);
+  }
+}
+
+const { config, listen } = start();
+const deps = createDeps(config);
+const app = createApp(deps);
+
+const server = Deno.serve(
+  {
+    hostname: listen.hostname,
+    port: listen.port,
+    automaticCompression: true,
+    onListen: ({ hostname, port }) => {
+      deps.logger.info('listening', { url: `http://${hostname}:${port}`, runtime: 'deno' });
+    },
+  },
+  // The connection info goes in as the bindings: per-client rate limits read the peer address there.
+  (request, info) => app.fetch(request, info),
+);
+
+function shutdown(signal: string): void {
+  deps.logger.info('shutting down', { signal });
+  void server.shutdown();
+}
+
+Deno.addSignalListener('SIGINT', () => shutdown('SIGINT'));
+Deno.addSignalListener('SIGTERM', () => shutdown('SIGTERM'));
+await server.finished;
+Deno.exit(0);

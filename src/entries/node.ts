@@ -1,0 +1,38 @@
+// Node entry (`node src/entries/node.ts`): the same app on @hono/node-server, for tooling and for
+// hosts without Workers. Node's server does not compress, so the app does (Workers and Deno do
+// it themselves). Config comes from process.env; a bad variable stops start-up, naming it.
+import { serve } from '@hono/node-server';
+import { createApp } from '../app.ts';
+import { type Config, ConfigError, parseConfig } from '../config.ts';
+import { createDeps } from '../deps.ts';
+import { type ListenOptions, listenOptions } from './listen.ts';
+
+const shutdownGraceMs = 10_000;
+
+function configOrExit(): { config: Config; listen: ListenOptions } {
+  try {
+    return { config: parseConfig(process.env), listen: listenOptions(process.env, 8788) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
+const { config, listen } = configOrExit();
+const deps = createDeps(config);
+const app = createApp(deps, { compress: true });
+
+const server = serve({ fetch: app.fetch, hostname: listen.hostname, port: listen.port }, (info) => {
+  deps.logger.info('listening', { url: `http://${info.address}:${info.port}`, runtime: 'node' });
+});
+
+function shutdown(signal: string): void {
+  deps.logger.info('shutting down', { signal });
+  // In-flight requests finish; whatever still runs after the grace period is cut off.
+  setTimeout(() => process.exit(1), shutdownGraceMs).unref();
+  server.close(() => process.exit(0));
+}
+
+process.once('SIGINT', () => shutdown('SIGINT'));
+process.once('SIGTERM', () => shutdown('SIGTERM'));

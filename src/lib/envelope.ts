@@ -1,0 +1,89 @@
+// The response envelope every answer leaves in, success or error, and its OpenAPI schemas.
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from '../app-env.ts';
+import { type AppError, errorCodes } from './errors.ts';
+
+export const metaSchema = z
+  .object({
+    timestamp: z.iso.datetime(),
+    requestId: z.string(),
+    version: z.string(),
+  })
+  .openapi('Meta');
+
+export const paginationSchema = z
+  .object({
+    page: z.int().min(1),
+    limit: z.int().min(1),
+    total: z.int().min(0),
+    totalPages: z.int().min(0),
+    hasNext: z.boolean(),
+    hasPrev: z.boolean(),
+  })
+  .openapi('Pagination');
+
+export type Pagination = z.infer<typeof paginationSchema>;
+
+export const errorEnvelopeSchema = z
+  .object({
+    success: z.literal(false),
+    error: z.object({
+      code: errorCodes,
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+    meta: metaSchema,
+  })
+  .openapi('ErrorEnvelope');
+
+export function successEnvelopeSchema<T extends z.ZodType>(data: T) {
+  return z.object({
+    success: z.literal(true),
+    data,
+    meta: metaSchema,
+  });
+}
+
+export function paginatedEnvelopeSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    success: z.literal(true),
+    data: z.array(item),
+    pagination: paginationSchema,
+    meta: metaSchema,
+  });
+}
+
+export function metaOf(c: Context<AppEnv>) {
+  return {
+    timestamp: c.var.deps.clock.now().toISOString(),
+    requestId: c.var.requestId,
+    version: c.var.deps.config.API_VERSION,
+  };
+}
+
+export function ok<T, S extends ContentfulStatusCode = 200>(
+  c: Context<AppEnv>,
+  data: T,
+  status?: S,
+) {
+  return c.json({ success: true as const, data, meta: metaOf(c) }, status ?? (200 as S));
+}
+
+export function okPage<T>(c: Context<AppEnv>, data: T[], pagination: Pagination) {
+  return c.json({ success: true as const, data, pagination, meta: metaOf(c) }, 200);
+}
+
+export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
+  const body = {
+    success: false as const,
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details !== undefined && { details: error.details }),
+    },
+    meta: metaOf(c),
+  };
+  return c.json(body, error.status, error.headers);
+}

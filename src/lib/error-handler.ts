@@ -1,0 +1,77 @@
+// Where every failure becomes an envelope: thrown AppErrors, Hono's HTTPExceptions, validation
+// failures and anything unexpected. Internals (stack, SQL, secrets) go to the log, never out.
+import type { Hook } from '@hono/zod-openapi';
+import type { Context, ErrorHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from '../app-env.ts';
+import { errorResponse } from './envelope.ts';
+import { AppError, type ErrorCode } from './errors.ts';
+
+const codeByStatus: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_FAILED',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+function fromHttpException(error: HTTPException): AppError {
+  const code = codeByStatus[error.status];
+  if (code === undefined) return new AppError('INTERNAL_ERROR', 'Internal server error');
+  // Hono's own messages ("Malformed JSON in request body") are written for clients.
+  return new AppError(code, error.message || code.toLowerCase().replaceAll('_', ' '));
+}
+
+export const handleError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof AppError) {
+    if (error.status >= 500) {
+      c.var.event.error = { code: error.code, cause: String(error.cause ?? error.message) };
+    }
+    return errorResponse(c, error);
+  }
+  if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
+  c.var.event.error = {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+  };
+  return errorResponse(c, new AppError('INTERNAL_ERROR', 'Internal server error'));
+};
+
+/** The default hook of every validated route: a failed schema answers 422 with each field's issue. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (result.success) return;
+  const fields = result.error.issues.map((issue) => ({
+    path: issue.path.join('.'),
+    message: issue.message,
+    code: issue.code,
+  }));
+  throw new AppError('VALIDATION_FAILED', `Invalid request ${result.target}`, {
+    details: { target: result.target, fields },
+  });
+};
+
+export function notFoundOrMethodNotAllowed(allowedMethods: (path: string) => string[]) {
+  return (c: Context<AppEnv>) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0) {
+      return errorResponse(
+        c,
+        new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}`, {
+          headers: { Allow: allowed.join(', ') },
+          details: { allowed },
+        }),
+      );
+    }
+    return errorResponse(
+      c,
+      new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`),
+    );
+  };
+}

@@ -1,0 +1,67 @@
+// The one application error type. Every failure a client can see carries one of these stable,
+// machine-readable codes; the HTTP status follows from the code alone.
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import * as z from 'zod';
+
+export const errorCodes = z.enum([
+  'BAD_REQUEST',
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'CORS_ORIGIN_NOT_ALLOWED',
+  'INTERNAL_ERROR',
+  'SERVICE_UNAVAILABLE',
+]);
+
+export type ErrorCode = z.infer<typeof errorCodes>;
+
+const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 422,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  CORS_ORIGIN_NOT_ALLOWED: 403,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+  return statusByCode[code];
+}
+
+export interface AppErrorOptions {
+  /** Safe to show the client: field errors, which backend failed, when to retry. */
+  details?: unknown;
+  /** Extra response headers, e.g. Retry-After or Allow. */
+  headers?: Record<string, string>;
+  /** The underlying fault, logged but never sent. */
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ContentfulStatusCode;
+  readonly details: unknown;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = statusOf(code);
+    this.details = options.details;
+    this.headers = options.headers ?? {};
+  }
+}

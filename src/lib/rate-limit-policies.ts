@@ -1,0 +1,53 @@
+// The named rate-limit policies: how many requests per window, and what happens when Redis
+// cannot answer. Their limiters are built once per isolate with the other dependencies, so the
+// ephemeral cache of blocked clients outlives a single request.
+import { Ratelimit } from '@upstash/ratelimit';
+import type { Redis } from '@upstash/redis/cloudflare';
+import type { Config, RateLimitRule } from '../config.ts';
+
+export type RateLimitPolicyName = 'general' | 'auth';
+
+export interface RateLimitPolicy {
+  readonly name: RateLimitPolicyName;
+  readonly rule: RateLimitRule;
+  /**
+   * Without Redis the limit cannot be known. "allow": serving everyone beats serving no one
+   * (the request is logged with a warning). "refuse": the policy guards against guessing
+   * passwords, and an unmetered guess is worse than a 503.
+   */
+  readonly whenRedisDown: 'allow' | 'refuse';
+  readonly limiter: Ratelimit;
+}
+
+export type RateLimitPolicies = Readonly<Record<RateLimitPolicyName, RateLimitPolicy>>;
+
+export type RateLimitResult = Awaited<ReturnType<Ratelimit['limit']>>;
+
+export function createRateLimitPolicies(redis: Redis, config: Config): RateLimitPolicies {
+  const policy = (
+    name: RateLimitPolicyName,
+    rule: RateLimitRule,
+    whenRedisDown: RateLimitPolicy['whenRedisDown'],
+  ): RateLimitPolicy => ({
+    name,
+    rule,
+    whenRedisDown,
+    limiter: new Ratelimit({
+      redis,
+      // A fixed window keeps Retry-After honest: when the window ends the count starts from zero,
+      // whereas a sliding window still counts the last window's requests and would refuse the
+      // retry it had just announced.
+      limiter: Ratelimit.fixedWindow(rule.limit, `${rule.windowMs} ms`),
+      prefix: `ratelimit:${name}`,
+      // One map per policy and isolate: clients over their limit are refused from memory until
+      // their window ends, with no round trip. An expired entry goes at its client's next look-up.
+      ephemeralCache: new Map(),
+      analytics: false,
+      timeout: config.RATE_LIMIT_TIMEOUT_MS,
+    }),
+  });
+  return {
+    general: policy('general', config.RATE_LIMIT_GENERAL, 'allow'),
+    auth: policy('auth', config.RATE_LIMIT_AUTH, 'refuse'),
+  };
+}

@@ -1,0 +1,30 @@
+// Work that may finish after the response: on Workers it is handed to the execution context,
+// which keeps the isolate alive for it; Node and Deno keep running it anyway. Either way a
+// failure is logged, never thrown at a request that has already been answered.
+import type { Context, ExecutionContext } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+
+function executionContextOf(c: Context<AppEnv>): ExecutionContext | undefined {
+  // Hono's getter throws where the runtime passed no execution context (Node, Deno, tests).
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}
+
+export function waitUntil(c: Context<AppEnv>, task: string, work: Promise<unknown>): void {
+  const { logger } = c.var.deps;
+  const requestId = c.var.requestId;
+  const settled = work.then(
+    () => undefined,
+    (error: unknown) => {
+      logger.warn('background task failed', {
+        requestId,
+        task,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    },
+  );
+  executionContextOf(c)?.waitUntil(settled);
+}

@@ -1,0 +1,145 @@
+// Counts requests against a named policy (src/lib/rate-limit-policies.ts) and answers 429 once a
+// client is over its limit. Every counted response carries the IETF draft RateLimit-* headers.
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env.ts';
+import { clientIp, clientKey } from '../lib/client-ip.ts';
+import { AppError } from '../lib/errors.ts';
+import type {
+  RateLimitPolicy,
+  RateLimitPolicyName,
+  RateLimitResult,
+} from '../lib/rate-limit-policies.ts';
+import { waitUntil } from '../lib/wait-until.ts';
+
+/** Who a request counts against; the same identifier always shares one count. */
+export type RateLimitKey = (c: Context<AppEnv>) => string | Promise<string>;
+
+export const byClientIp: RateLimitKey = (c) => `ip:${clientKey(clientIp(c))}`;
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * For sign-in and similar routes: the client's address together with the `email` of the JSON
+ * body, so one address guessing one account's password is stopped without locking out everyone
+ * behind the same NAT. The email is hashed: Redis keys are not a place for personal data.
+ * A body without an email counts against the address alone; the route's validator rejects it.
+ */
+export const byClientIpAndEmail: RateLimitKey = async (c) => {
+  const ip = byClientIp(c);
+  const body: unknown = await c.req.json().catch(() => undefined);
+  const email =
+    typeof body === 'object' && body !== null && 'email' in body && typeof body.email === 'string'
+      ? body.email.trim().toLowerCase()
+      : '';
+  return email === '' ? ip : `${ip}:email:${await sha256Hex(email)}`;
+};
+
+const headerNames = {
+  limit: 'RateLimit-Limit',
+  remaining: 'RateLimit-Remaining',
+  reset: 'RateLimit-Reset',
+  policy: 'RateLimit-Policy',
+} as const;
+
+function secondsUntil(resetMs: number): number {
+  // The reset time comes from the library's Date.now(), so it is compared with the same clock.
+  return Math.max(0, Math.ceil((resetMs - Date.now()) / 1000));
+}
+
+function headersFor(policy: RateLimitPolicy, result: RateLimitResult): Record<string, string> {
+  return {
+    [headerNames.limit]: String(result.limit),
+    [headerNames.remaining]: String(result.remaining),
+    [headerNames.reset]: String(secondsUntil(result.reset)),
+    [headerNames.policy]: `${policy.rule.limit};w=${Math.round(policy.rule.windowMs / 1000)}`,
+  };
+}
+
+/** With several policies on one route, the client is shown the one closest to refusing it. */
+function showTightest(target: Headers, headers: Record<string, string>): void {
+  const shown = target.get(headerNames.remaining);
+  if (shown !== null && Number(shown) <= Number(headers[headerNames.remaining])) return;
+  for (const [name, value] of Object.entries(headers)) target.set(name, value);
+}
+
+function record(c: Context<AppEnv>, policy: RateLimitPolicyName, outcome: Record<string, unknown>) {
+  const previous = c.var.event.rateLimit as Record<string, unknown> | undefined;
+  c.var.event.rateLimit = { ...previous, [policy]: outcome };
+}
+
+function unavailableReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // @upstash/redis appends the failed command, which would copy the client's key into the log.
+  return message.split(', command was:')[0] ?? message;
+}
+
+async function whenUnavailable(
+  c: Context<AppEnv>,
+  policy: RateLimitPolicy,
+  reason: string,
+  next: () => Promise<void>,
+): Promise<void> {
+  if (policy.whenRedisDown === 'refuse') {
+    record(c, policy.name, { outcome: 'refused-unavailable', reason });
+    throw new AppError('SERVICE_UNAVAILABLE', 'Temporarily unable to serve this request', {
+      details: { policy: policy.name },
+      cause: `rate limit unavailable: ${reason}`,
+    });
+  }
+  record(c, policy.name, { outcome: 'allowed-unavailable', reason });
+  c.var.deps.logger.warn('rate limit unavailable; request allowed', {
+    requestId: c.var.requestId,
+    policy: policy.name,
+    reason,
+  });
+  await next();
+}
+
+export interface RateLimitOptions {
+  /** Who is counted; the client's address unless given. */
+  key?: RateLimitKey;
+}
+
+export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions = {}) {
+  const key = options.key ?? byClientIp;
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const policy = c.var.deps.rateLimits[name];
+    const identifier = key(c);
+    // With a synchronous key the check is issued before this middleware awaits anything, so Redis
+    // commands issued in the same tick by the middleware before it share its round trip
+    // (@upstash/redis auto-pipelining).
+    const check = policy.limiter.limit(
+      typeof identifier === 'string' ? identifier : await identifier,
+    );
+    let result: RateLimitResult;
+    try {
+      result = await check;
+    } catch (error) {
+      return whenUnavailable(c, policy, unavailableReason(error), next);
+    }
+    if (result.reason === 'timeout') return whenUnavailable(c, policy, 'timeout', next);
+    waitUntil(c, 'rate-limit', result.pending);
+
+    const headers = headersFor(policy, result);
+    if (!result.success) {
+      const retryAfterSeconds = Math.max(1, secondsUntil(result.reset));
+      record(c, name, { outcome: 'limited', retryAfterSeconds });
+      throw new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, {
+        headers: { ...headers, 'Retry-After': String(retryAfterSeconds) },
+        details: {
+          policy: name,
+          retryAfterSeconds,
+          retryAt: new Date(result.reset).toISOString(),
+        },
+      });
+    }
+    record(c, name, { outcome: 'allowed', remaining: result.remaining });
+    await next();
+    // After next(): an error response built further down replaces whatever was set before.
+    showTightest(c.res.headers, headers);
+  });
+}

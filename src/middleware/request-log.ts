@@ -1,0 +1,20 @@
+// One structured line per request, written when the response leaves: the request's wide event
+// (whatever handlers added to c.var.event) plus method, path, status and duration.
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env.ts';
+
+export const requestLog = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    c.set('event', {});
+    await next();
+    const status = c.res.status;
+    c.var.deps.logger.log(status >= 500 ? 'error' : 'info', 'request', {
+      requestId: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      ...c.var.event,
+    });
+  });

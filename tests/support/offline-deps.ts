@@ -1,0 +1,27 @@
+// Deps for unit tests of HTTP behaviour that never reaches a backend: real clients, pointed at a
+// port nothing listens on, so a test that touches one by mistake fails loudly.
+import { parseConfig } from '../../src/config.ts';
+import { createDeps, type Deps } from '../../src/deps.ts';
+import { createLogger, type LogFields } from '../../src/lib/logger.ts';
+
+const nowhere = 'http://127.0.0.1:9';
+
+export function offlineDeps(overrides: Record<string, string> = {}): {
+  deps: Deps;
+  logLines: LogFields[];
+} {
+  const config = parseConfig({
+    APP_ENV: 'test',
+    TURSO_DATABASE_URL: nowhere,
+    UPSTASH_REDIS_REST_URL: nowhere,
+    UPSTASH_REDIS_REST_TOKEN: 'unused',
+    QSTASH_URL: nowhere,
+    QSTASH_TOKEN: 'unused',
+    QSTASH_CURRENT_SIGNING_KEY: 'unused',
+    QSTASH_NEXT_SIGNING_KEY: 'unused',
+    ...overrides,
+  });
+  const logLines: LogFields[] = [];
+  const logger = createLogger('debug', (line) => logLines.push(JSON.parse(line)));
+  return { deps: { ...createDeps(config), logger }, logLines };
+}

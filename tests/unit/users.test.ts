@@ -1,0 +1,174 @@
+// GET /v1/users/{id} as a client sees it: the app from createApp, wired to a local stack (libSQL
+// migrated with the real migrations, the Upstash REST server in front of Redis database 3).
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { ExecutionContext } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../local-stack/stack.ts';
+import { createApp } from '../../src/app.ts';
+import { createDatabase, type Database } from '../../src/db/client.ts';
+import { users } from '../../src/db/schema.ts';
+import { migrateDatabase } from '../../src/entries/migrate.ts';
+import { offlineDeps } from '../support/offline-deps.ts';
+
+let stack: LocalStack;
+let dataDir: string;
+let db: Database;
+
+const active = {
+  id: randomUUID(),
+  email: `active-${randomUUID()}@example.com`,
+  name: 'Katherine Johnson',
+  role: 'admin' as const,
+  createdAt: new Date('2026-03-04T05:06:07.089Z'),
+};
+const softDeleted = {
+  id: randomUUID(),
+  email: `gone-${randomUUID()}@example.com`,
+  name: 'Gone User',
+  deletedAt: new Date('2026-05-01T00:00:00.000Z'),
+};
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'nexus-users-'));
+  stack = await startLocalStack({
+    libsqlPort: 0,
+    redisRestPort: 0,
+    qstashPort: 0,
+    dataDir,
+    redisUrl: 'redis://127.0.0.1:6379/3',
+  });
+  await migrateDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+  db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+  await db.insert(users).values([active, softDeleted]);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/**
+ * The app on the local stack. Requests carry an execution context, as on Workers, whose
+ * waitUntil work (the cache fill) the test can wait for.
+ */
+function stackApp(overrides: Record<string, string> = {}) {
+  // Generous limits: the rate-limit counts in Redis outlive a test run.
+  const { deps, logLines } = offlineDeps({
+    ...stack.env,
+    RATE_LIMIT_GENERAL: '100000/1m',
+    ...overrides,
+  });
+  const app = createApp(deps);
+  const background: Promise<unknown>[] = [];
+  const executionCtx: ExecutionContext = {
+    waitUntil: (work) => background.push(work),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  const get = (path: string, requestId: string) =>
+    app.request(path, { headers: { 'X-Request-Id': requestId } }, {}, executionCtx);
+  const requestLine = (requestId: string) =>
+    logLines.find((line) => line.msg === 'request' && line.requestId === requestId);
+  return { get, requestLine, settled: () => Promise.all(background) };
+}
+
+async function dataOf(res: Response): Promise<unknown> {
+  return ((await res.json()) as { data: unknown }).data;
+}
+
+const envelopeMeta = (requestId: string) => ({
+  timestamp: expect.any(String),
+  requestId,
+  version: '1.0.0',
+});
+
+describe('GET /v1/users/{id}', () => {
+  it('answers the public profile of an active user, and nothing private', async () => {
+    const { get } = stackApp();
+    const res = await get(`/v1/users/${active.id}`, 'users-found-0001');
+
+    expect(res.status).toBe(200);
+    const raw = await res.text();
+    expect(JSON.parse(raw)).toEqual({
+      success: true,
+      data: { id: active.id, name: 'Katherine Johnson', createdAt: '2026-03-04T05:06:07.089Z' },
+      meta: envelopeMeta('users-found-0001'),
+    });
+    expect(raw).not.toContain(active.email);
+    expect(raw).not.toContain('admin');
+  });
+
+  it('answers 404 for an id no user has', async () => {
+    const { get } = stackApp();
+    const res = await get(`/v1/users/${randomUUID()}`, 'users-absent-0001');
+
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      success: false,
+      error: { code: 'NOT_FOUND', message: 'User not found' },
+      meta: envelopeMeta('users-absent-0001'),
+    });
+  });
+
+  it('answers a soft-deleted user exactly as one that never existed', async () => {
+    const { get } = stackApp();
+    const res = await get(`/v1/users/${softDeleted.id}`, 'users-deleted-0001');
+
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      success: false,
+      error: { code: 'NOT_FOUND', message: 'User not found' },
+      meta: envelopeMeta('users-deleted-0001'),
+    });
+  });
+
+  it('refuses an id that is not a UUID with 422 naming the field', async () => {
+    const { get } = stackApp();
+    const res = await get('/v1/users/42', 'users-invalid-0001');
+
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({
+      success: false,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'Invalid request param',
+        details: {
+          target: 'param',
+          fields: [{ path: 'id', message: expect.any(String), code: 'invalid_format' }],
+        },
+      },
+      meta: envelopeMeta('users-invalid-0001'),
+    });
+  });
+
+  it('serves the second read from the cache, and the log line says so', async () => {
+    const { get, requestLine, settled } = stackApp();
+    const user = { id: randomUUID(), email: `cached-${randomUUID()}@example.com`, name: 'Cached' };
+    await db.insert(users).values(user);
+
+    const first = await get(`/v1/users/${user.id}`, 'users-cache-first');
+    await settled();
+    // Gone from the database: only the cache can still answer.
+    await db.delete(users).where(eq(users.id, user.id));
+    const second = await get(`/v1/users/${user.id}`, 'users-cache-second');
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(await dataOf(second)).toEqual(await dataOf(first));
+    expect(requestLine('users-cache-first')).toMatchObject({ status: 200, cache: 'miss' });
+    expect(requestLine('users-cache-second')).toMatchObject({ status: 200, cache: 'hit' });
+  });
+
+  it('still answers from the database while Redis is unreachable', async () => {
+    const { get, requestLine } = stackApp({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
+    const res = await get(`/v1/users/${active.id}`, 'users-redis-down');
+
+    expect(res.status).toBe(200);
+    expect(await dataOf(res)).toMatchObject({ id: active.id, name: 'Katherine Johnson' });
+    expect(requestLine('users-redis-down')).toMatchObject({ status: 200, cache: 'unavailable' });
+  });
+});
