@@ -15,7 +15,7 @@ import { corsPolicy, securityHeaders } from './middleware/security.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
 import { registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';
-import { registerUserRoutes } from './modules/users/users.routes.ts';
+import { registerUsers } from './modules/users/users.index.ts';
 
 export interface AppOptions {
   /** Compress responses in the app: only where the runtime does not (Node). */
@@ -43,7 +43,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   app.use('*', rateLimit('general'));
 
   registerDiagnostics(app, deps.config);
-  registerUserRoutes(app);
+  registerUsers(app);
   registerDocs(app);
 
   app.onError(handleError);

@@ -177,7 +177,7 @@ describe('GET /health/ready', () => {
     const res = await stackApp({ QSTASH_TOKEN: 'wrong-token' }).app.request('/health/ready');
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({
-      error: { details: { checks: { queue: failed('unreachable') }, failing: ['queue'] } },
+      error: { details: { checks: { queue: failed('unexpected reply') }, failing: ['queue'] } },
     });
   });
 });

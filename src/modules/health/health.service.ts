@@ -3,6 +3,7 @@
 // at most HEALTH_TIMEOUT_MS in all, whatever the clients' own retries would do.
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../../deps.ts';
+import { QueueError } from '../../lib/queue.ts';
 import { TimeoutError, withTimeout } from '../../lib/timeout.ts';
 
 export const backends = ['db', 'redis', 'queue'] as const;
@@ -35,15 +36,12 @@ const probes: Record<Backend, (deps: Deps) => Promise<void>> = {
     const reply = await redis.ping();
     if (reply !== 'PONG') throw new UnexpectedReply(`PING answered ${String(reply)}`);
   },
-  // Listing queues is the cheapest call QStash authenticates: a bad token fails here too.
-  queue: async ({ queue }) => {
-    await queue.client.queue().list();
-  },
+  queue: ({ queue }) => queue.ping(),
 };
 
 function reasonOf(error: unknown): FailureReason {
   if (error instanceof TimeoutError) return 'timeout';
-  if (error instanceof UnexpectedReply) return 'unexpected reply';
+  if (error instanceof UnexpectedReply || error instanceof QueueError) return 'unexpected reply';
   return 'unreachable';
 }
 

@@ -1,9 +1,6 @@
-// The users routes: their OpenAPI definitions (the same schemas validate requests) and their
-// registration on the app.
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../app-env.ts';
+// The users routes' OpenAPI definitions: the same schemas validate requests.
+import { createRoute } from '@hono/zod-openapi';
 import { errorEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
-import { getUser } from './users.handlers.ts';
 import { publicProfileSchema, userIdParamsSchema } from './users.schemas.ts';
 
 const errorContent = { 'application/json': { schema: errorEnvelopeSchema } };
@@ -32,7 +29,3 @@ export const getUserRoute = createRoute({
     },
   },
 });
-
-export function registerUserRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(getUserRoute, getUser);
-}
