@@ -1,6 +1,21 @@
 // The Hono environment every route and middleware shares: dependencies and per-request values.
+import type { UserRole } from './db/schema.ts';
 import type { Deps } from './deps.ts';
 import type { LogFields } from './lib/logger.ts';
+
+/** Who is calling, once authentication succeeded (src/middleware/auth.ts sets it). */
+export interface Principal {
+  userId: string;
+  role: UserRole;
+  emailVerified: boolean;
+  via: 'session' | 'api-key';
+  /** Sessions: the access token's jti and expiry (seconds), what logout puts on the deny-list. */
+  tokenId?: string;
+  tokenExpiresAt?: number;
+  /** API keys: which key, and the scopes it was given (a subset of the owner's permissions). */
+  apiKeyId?: string;
+  scopes?: string[];
+}
 
 export interface AppVariables {
   deps: Deps;
@@ -10,6 +25,8 @@ export interface AppVariables {
    * outcome) end up in the one log line written when the response leaves.
    */
   event: LogFields;
+  /** Absent on anonymous requests. */
+  principal?: Principal;
 }
 
 export interface AppEnv {

@@ -1,6 +1,6 @@
 // The database schema, the single source for drizzle-kit's migrations in drizzle/.
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const userRoles = ['user', 'admin'] as const;
 export type UserRole = (typeof userRoles)[number];
@@ -21,6 +21,12 @@ export const users = sqliteTable(
     email: text('email').notNull().unique(),
     name: text('name').notNull(),
     role: text('role', { enum: userRoles }).notNull().default('user'),
+    /**
+     * `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`: the parameters travel with the hash, so
+     * they can be raised later and old hashes re-hashed on login. Null: no password set yet.
+     */
+    passwordHash: text('password_hash'),
+    passwordChangedAt: timestamp('password_changed_at'),
     emailVerifiedAt: timestamp('email_verified_at'),
     createdAt: timestamp('created_at').notNull().default(nowMs),
     updatedAt: timestamp('updated_at').notNull().default(nowMs),
@@ -32,3 +38,122 @@ export const users = sqliteTable(
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;
+
+const id = () =>
+  text('id')
+    .primaryKey()
+    .$defaultFn(() => crypto.randomUUID());
+const userId = () =>
+  text('user_id')
+    .notNull()
+    .references(() => users.id);
+
+/** The last password hashes of each user, so a new password cannot repeat a recent one. */
+export const passwordHistory = sqliteTable(
+  'password_history',
+  {
+    id: id(),
+    userId: userId(),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+  },
+  (table) => [index('password_history_user_idx').on(table.userId, table.createdAt)],
+);
+
+/**
+ * Opaque refresh tokens, stored as SHA-256. Each use rotates the token within its family; a
+ * token used twice means it leaked, and the whole family is revoked.
+ */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    id: id(),
+    userId: userId(),
+    familyId: text('family_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    /** Set when the token was exchanged for its successor. */
+    usedAt: timestamp('used_at'),
+    revokedAt: timestamp('revoked_at'),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+  },
+  (table) => [
+    uniqueIndex('refresh_tokens_hash_idx').on(table.tokenHash),
+    index('refresh_tokens_family_idx').on(table.familyId),
+    index('refresh_tokens_user_idx').on(table.userId),
+  ],
+);
+
+export const oneTimeTokenPurposes = ['email_verification', 'password_reset'] as const;
+export type OneTimeTokenPurpose = (typeof oneTimeTokenPurposes)[number];
+
+/** Single-use, expiring tokens sent by email, stored as SHA-256. */
+export const oneTimeTokens = sqliteTable(
+  'one_time_tokens',
+  {
+    id: id(),
+    userId: userId(),
+    purpose: text('purpose', { enum: oneTimeTokenPurposes }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+  },
+  (table) => [
+    uniqueIndex('one_time_tokens_hash_idx').on(table.tokenHash),
+    index('one_time_tokens_user_idx').on(table.userId, table.purpose),
+  ],
+);
+
+/** API keys: shown once at creation (`sk_` + 32 random bytes), stored as SHA-256. */
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: id(),
+    userId: userId(),
+    name: text('name').notNull(),
+    /** The first characters of the key, so its owner can tell keys apart. */
+    prefix: text('prefix').notNull(),
+    keyHash: text('key_hash').notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    expiresAt: timestamp('expires_at'),
+    lastUsedAt: timestamp('last_used_at'),
+    revokedAt: timestamp('revoked_at'),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+  },
+  (table) => [
+    uniqueIndex('api_keys_hash_idx').on(table.keyHash),
+    index('api_keys_user_idx').on(table.userId),
+  ],
+);
+
+export const apiKeyUsage = sqliteTable(
+  'api_key_usage',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    apiKeyId: text('api_key_id')
+      .notNull()
+      .references(() => apiKeys.id),
+    method: text('method').notNull(),
+    endpoint: text('endpoint').notNull(),
+    ip: text('ip'),
+    status: integer('status').notNull(),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+  },
+  (table) => [index('api_key_usage_key_idx').on(table.apiKeyId, table.createdAt)],
+);
+
+/** Who changed what, written in the same transaction as the change. */
+export const auditLogs = sqliteTable(
+  'audit_logs',
+  {
+    id: id(),
+    actorId: text('actor_id').references(() => users.id),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    changes: text('changes', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+  },
+  (table) => [index('audit_logs_target_idx').on(table.targetType, table.targetId)],
+);
