@@ -13,7 +13,13 @@ const workerUrl = 'http://127.0.0.1:8787';
 const readyTimeoutMs = 90_000;
 
 function edgeWorker(stack: LocalStack): ChildSpec {
-  const vars = { ...stack.env, APP_ENV: 'development' };
+  const vars = {
+    ...stack.env,
+    APP_ENV: 'development',
+    // A fixed key, so sessions survive a restart of `npm run dev`; never used in production,
+    // where JWT_SIGNING_KEYS is a secret (`wrangler secret put JWT_SIGNING_KEYS`).
+    JWT_SIGNING_KEYS: 'dev-1:nexus-edge-development-signing-secret-not-for-production',
+  };
   return {
     name: 'worker',
     ...wranglerCommand([

@@ -2,6 +2,8 @@
 import type { UserRole } from './db/schema.ts';
 import type { Deps } from './deps.ts';
 import type { LogFields } from './lib/logger.ts';
+import type { PendingRevocationCheck } from './lib/token-deny-list.ts';
+import type { PendingApiKeyCheck } from './modules/api-keys/api-key-auth.ts';
 
 /** Who is calling, once authentication succeeded (src/middleware/auth.ts sets it). */
 export interface Principal {
@@ -12,6 +14,8 @@ export interface Principal {
   /** Sessions: the access token's jti and expiry (seconds), what logout puts on the deny-list. */
   tokenId?: string;
   tokenExpiresAt?: number;
+  /** Sessions: the refresh-token family the access token belongs to, revoked with it at logout. */
+  sessionId?: string;
   /** API keys: which key, and the scopes it was given (a subset of the owner's permissions). */
   apiKeyId?: string;
   scopes?: string[];
@@ -27,6 +31,13 @@ export interface AppVariables {
   event: LogFields;
   /** Absent on anonymous requests. */
   principal?: Principal;
+  /**
+   * The deny-list read for the presented access token, started before the rate-limit check so
+   * both share one Redis round trip (src/middleware/auth.ts); authentication awaits it.
+   */
+  tokenRevocation?: PendingRevocationCheck;
+  /** The same for an X-API-Key: its record read and per-key count, started with the rate limit. */
+  apiKeyCheck?: PendingApiKeyCheck;
 }
 
 export interface AppEnv {

@@ -2,24 +2,32 @@
 // tests all serve exactly the same thing. The order of the middleware is the order a request
 // meets them (DESIGN.md, "One request on the edge").
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { compress } from 'hono/compress';
+import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import type { Deps } from './deps.ts';
 import { methodIndex } from './lib/allowed-methods.ts';
 import { handleError, notFoundOrMethodNotAllowed, validationHook } from './lib/error-handler.ts';
+import { prefetchTokenRevocation } from './middleware/auth.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsPolicy, securityHeaders } from './middleware/security.ts';
+import { prefetchApiKey } from './modules/api-keys/api-key-auth.ts';
+import { recordApiKeyUsage } from './modules/api-keys/api-key-usage.ts';
+import { registerApiKeys } from './modules/api-keys/api-keys.index.ts';
+import { registerAuth } from './modules/auth/auth.index.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
 import { registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';
 import { registerUsers } from './modules/users/users.index.ts';
 
 export interface AppOptions {
-  /** Compress responses in the app: only where the runtime does not (Node). */
-  compress?: boolean;
+  /**
+   * A compression middleware, for the runtimes that do not compress (Node): handed in by that
+   * entry, so the Worker bundle does not carry one.
+   */
+  compress?: MiddlewareHandler<AppEnv>;
 }
 
 export type App = OpenAPIHono<AppEnv>;
@@ -33,17 +41,24 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   });
   app.use('*', requestId());
   app.use('*', requestLog());
-  if (options.compress) app.use('*', compress());
+  if (options.compress) app.use('*', options.compress);
   app.use('*', securityHeaders());
   app.use('*', corsPolicy(deps.config.CORS_ORIGINS));
   app.use('*', bodyLimit(deps.config.MAX_BODY_BYTES));
   // Probes are answered here, before rate limiting: Hono stops at the first handler that
   // answers, so middleware registered below this line never sees /health.
   registerHealth(app);
+  // Right before the rate limit: the access token's deny-list read leaves with its check.
+  app.use('*', prefetchTokenRevocation());
+  app.use('*', prefetchApiKey());
   app.use('*', rateLimit('general'));
+  // Ahead of every route: it writes the usage of API-key requests once their status is known.
+  app.use('*', recordApiKeyUsage());
 
   registerDiagnostics(app, deps.config);
+  registerAuth(app);
   registerUsers(app);
+  registerApiKeys(app);
   registerDocs(app);
 
   app.onError(handleError);

@@ -32,6 +32,48 @@ const rateLimitRule = z
 
 export type RateLimitRule = z.infer<typeof rateLimitRule>;
 
+/** A duration written as "<amount><unit>", e.g. "15m" or "30d", in whole seconds. */
+const durationSeconds = z
+  .string()
+  .regex(/^[1-9]\d*[smhd]$/, 'expected "<amount><unit>" with a unit of s, m, h or d, e.g. "15m"')
+  .transform((text) => {
+    const unit = text.slice(-1) as keyof typeof windowUnitMs;
+    return (Number(text.slice(0, -1)) * windowUnitMs[unit]) / 1000;
+  });
+
+const minSigningSecretBytes = 32;
+
+/**
+ * JWT signing keys as "kid:secret" pairs, comma-separated. The first one signs; every one
+ * verifies, so a new key goes first and the old one stays listed until its last token expired.
+ * A secret is used as its UTF-8 bytes: base64url of 32 random bytes (43 characters) or any other
+ * text of at least 32 bytes.
+ */
+const signingKeys = z.string().transform((value, context) => {
+  const keys: { kid: string; secret: string }[] = [];
+  for (const entry of value.split(',').map((item) => item.trim())) {
+    const separator = entry.indexOf(':');
+    const kid = entry.slice(0, separator);
+    const secret = entry.slice(separator + 1);
+    const problem =
+      separator < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(kid)
+        ? 'expected "kid:secret" pairs with a kid of letters, digits, ".", "_" or "-"'
+        : new TextEncoder().encode(secret).length < minSigningSecretBytes
+          ? `the secret of key "${kid}" is shorter than ${minSigningSecretBytes} bytes`
+          : keys.some((key) => key.kid === kid)
+            ? `key "${kid}" is listed twice`
+            : undefined;
+    if (problem !== undefined) {
+      context.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    keys.push({ kid, secret });
+  }
+  return keys;
+});
+
+export type SigningKey = z.infer<typeof signingKeys>[number];
+
 const configSchema = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
   API_VERSION: z.string().min(1).default('1.0.0'),
@@ -43,6 +85,10 @@ const configSchema = z.object({
   HEALTH_TIMEOUT_MS: positiveInt.default(1_500),
   RATE_LIMIT_GENERAL: rateLimitRule.prefault('100/15m'),
   RATE_LIMIT_AUTH: rateLimitRule.prefault('5/15m'),
+  RATE_LIMIT_SIGNUP: rateLimitRule.prefault('5/1h'),
+  RATE_LIMIT_PASSWORD_RESET: rateLimitRule.prefault('5/1h'),
+  /** Per API key, whoever presents it. */
+  RATE_LIMIT_API_KEY: rateLimitRule.prefault('1000/1h'),
   /** How long a rate-limit check waits for Redis before its policy's Redis-down rule applies. */
   RATE_LIMIT_TIMEOUT_MS: positiveInt.default(1_000),
   /**
@@ -64,6 +110,22 @@ const configSchema = z.object({
   QSTASH_TOKEN: z.string().min(1),
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),
   QSTASH_NEXT_SIGNING_KEY: z.string().min(1),
+  JWT_SIGNING_KEYS: signingKeys,
+  /** The access tokens' `iss` and `aud`: a token minted for another service is refused. */
+  JWT_ISSUER: z.string().min(1).default('nexus-edge'),
+  JWT_AUDIENCE: z.string().min(1).default('nexus-edge-api'),
+  ACCESS_TOKEN_TTL: durationSeconds.prefault('15m'),
+  REFRESH_TOKEN_TTL: durationSeconds.prefault('30d'),
+  /** Where QStash delivers jobs: `${JOBS_BASE_URL}/jobs/<type>` (the Node worker in development). */
+  JOBS_BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .prefault('http://127.0.0.1:8789'),
+  /** The web app the emails link to (`/verify-email?token=…`, `/reset-password?token=…`). */
+  PUBLIC_APP_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .prefault('http://127.0.0.1:8787'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,31 +1,31 @@
 // Everything the app needs from the outside world, built once per isolate or process from the
 // parsed config and handed to createApp. Tests and every runtime wire the same app this way.
-import { Redis } from '@upstash/redis/cloudflare';
 import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/client.ts';
+import { type AccessTokens, createAccessTokens } from './lib/access-tokens.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createQueue, type Queue } from './lib/queue.ts';
 import { createRateLimitPolicies, type RateLimitPolicies } from './lib/rate-limit-policies.ts';
+import { UpstashRedis } from './lib/redis.ts';
 
 export interface Deps {
   config: Config;
   db: Database;
-  redis: Redis;
+  redis: UpstashRedis;
   rateLimits: RateLimitPolicies;
   queue: Queue;
   clock: Clock;
   logger: Logger;
+  /** Signs and verifies access tokens with keys imported once per isolate. */
+  tokens: AccessTokens;
 }
 
 export function createDeps(config: Config): Deps {
   // Concurrent commands in one request (rate limit, deny list, cache read) share one round trip.
-  const redis = new Redis({
+  const redis = new UpstashRedis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
-    enableAutoPipelining: true,
-    enableTelemetry: false,
-    retry: { retries: 1, backoff: () => 50 },
   });
   return {
     config,
@@ -35,5 +35,6 @@ export function createDeps(config: Config): Deps {
     queue: createQueue(config),
     clock: systemClock,
     logger: createLogger(config.LOG_LEVEL),
+    tokens: createAccessTokens(config, systemClock),
   };
 }

@@ -2,6 +2,7 @@
 // hosts without Workers. Node's server does not compress, so the app does (Workers and Deno do
 // it themselves). Config comes from process.env; a bad variable stops start-up, naming it.
 import { serve } from '@hono/node-server';
+import { compress } from 'hono/compress';
 import { createApp } from '../app.ts';
 import { type Config, ConfigError, parseConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
@@ -21,7 +22,7 @@ function configOrExit(): { config: Config; listen: ListenOptions } {
 
 const { config, listen } = configOrExit();
 const deps = createDeps(config);
-const app = createApp(deps, { compress: true });
+const app = createApp(deps, { compress: compress() });
 
 const server = serve({ fetch: app.fetch, hostname: listen.hostname, port: listen.port }, (info) => {
   deps.logger.info('listening', { url: `http://${info.address}:${info.port}`, runtime: 'node' });

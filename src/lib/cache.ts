@@ -6,17 +6,18 @@
 // and counts only while its stamp equals the group's current version. Invalidating a group is one
 // INCR; stale entries are ignored, overwritten by the next fill, and expire by their TTL anyway.
 // Both key names are known before anything is read, so a lookup is ONE command, MGET of the
-// counter and the entry, which auto-pipelining sends in one request with the other reads issued at
-// that moment (it sends writes, such as the rate limiter's script, in a parallel one). (With the version inside the key name, the version would have to be read
-// first: a second round trip, or a Lua script touching a key it never declared.) The hash tag
-// `{group}` keeps both keys in one slot, as MGET needs on a clustered Redis.
+// counter and the entry, which auto-pipelining (src/lib/redis.ts) sends in one request with the
+// other commands issued at that moment, such as the rate limiter's script. (With the version
+// inside the key name, the version would have to be read first: a second round trip, or a Lua
+// script touching a key it never declared.) The hash tag `{group}` keeps both keys in one slot,
+// as MGET needs on a clustered Redis.
 //
 // Redis down or slow: the cache never fails a request. A read that errors or outlasts timeoutMs
 // counts as 'unavailable' and the value comes from the loader; a failed write is dropped. Both log
 // a warning. The cost: an invalidation lost that way leaves entries stale for up to their TTL.
-import type { Redis } from '@upstash/redis/cloudflare';
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
+import type { UpstashRedis } from './redis.ts';
 import { withTimeout } from './timeout.ts';
 
 /** What a cached value may be: it goes through JSON, so a Date would come back as a string. */
@@ -38,7 +39,7 @@ export interface CacheScope {
 }
 
 export interface CacheBackend {
-  redis: Redis;
+  redis: UpstashRedis;
   logger: Logger;
   clock: Clock;
   /** How long a cache read may take before the loader answers instead. */
@@ -65,23 +66,13 @@ interface Entry {
   d: Json;
 }
 
-// The client turns JSON text into values on read; parse here too when it was told not to.
-function decoded(raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-}
-
 function versionOf(raw: unknown): number | undefined {
-  const version = Number(decoded(raw));
+  const version = Number(raw);
   return raw === null || raw === undefined || !Number.isSafeInteger(version) ? undefined : version;
 }
 
-function entryOf(raw: unknown): Entry | undefined {
-  const entry = decoded(raw);
+// UpstashRedis turns JSON text into values on read: an entry arrives as an object.
+function entryOf(entry: unknown): Entry | undefined {
   if (typeof entry !== 'object' || entry === null || !('v' in entry) || !('d' in entry)) {
     return undefined;
   }

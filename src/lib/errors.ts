@@ -17,6 +17,14 @@ export const errorCodes = z.enum([
   'CORS_ORIGIN_NOT_ALLOWED',
   'INTERNAL_ERROR',
   'SERVICE_UNAVAILABLE',
+  'INVALID_CREDENTIALS',
+  'PASSWORD_POLICY',
+  'TOKEN_INVALID',
+  'API_KEY_INVALID',
+  'SCOPE_MISSING',
+  'REFRESH_TOKEN_REUSED',
+  'EMAIL_NOT_VERIFIED',
+  'CSRF_FAILED',
 ]);
 
 export type ErrorCode = z.infer<typeof errorCodes>;
@@ -35,6 +43,14 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   CORS_ORIGIN_NOT_ALLOWED: 403,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  INVALID_CREDENTIALS: 401,
+  PASSWORD_POLICY: 422,
+  TOKEN_INVALID: 400,
+  API_KEY_INVALID: 401,
+  SCOPE_MISSING: 403,
+  REFRESH_TOKEN_REUSED: 401,
+  EMAIL_NOT_VERIFIED: 403,
+  CSRF_FAILED: 403,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

@@ -9,9 +9,24 @@ export class QueueError extends Error {
   override name = 'QueueError';
 }
 
+export interface PublishOptions {
+  /** The absolute URL QStash delivers to, e.g. `${JOBS_BASE_URL}/jobs/email`. */
+  destination: string;
+  /** Sent as JSON, and delivered as the body of a POST. */
+  body: unknown;
+  /** QStash drops a second message with the same id (for 10 minutes), so a retried publish is harmless. */
+  deduplicationId?: string;
+  /** Deliver no earlier than this many seconds from now. */
+  delaySeconds?: number;
+  /** How many times QStash retries a delivery that fails (its default: 3). */
+  retries?: number;
+}
+
 export interface Queue {
   /** One authenticated, read-only call: proves QStash is reachable and the token is accepted. */
   ping(): Promise<void>;
+  /** Hands a job to QStash; resolves with QStash's message id once it has accepted it. */
+  publish(options: PublishOptions): Promise<{ messageId: string }>;
 }
 
 export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>): Queue {
@@ -22,6 +37,32 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
       const response = await fetch(`${baseUrl}/v2/queues`, { headers: { authorization } });
       await response.body?.cancel();
       if (!response.ok) throw new QueueError(`QStash answered ${response.status}`);
+    },
+    async publish(options) {
+      const headers: Record<string, string> = {
+        authorization,
+        'content-type': 'application/json',
+      };
+      if (options.deduplicationId !== undefined) {
+        headers['upstash-deduplication-id'] = options.deduplicationId;
+      }
+      if (options.delaySeconds !== undefined) headers['upstash-delay'] = `${options.delaySeconds}s`;
+      if (options.retries !== undefined) headers['upstash-retries'] = String(options.retries);
+      // QStash takes the destination as it is, unencoded, after /v2/publish/.
+      const response = await fetch(`${baseUrl}/v2/publish/${options.destination}`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(options.body),
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new QueueError(`QStash answered ${response.status} to a publish`);
+      }
+      const answer = (await response.json()) as { messageId?: unknown };
+      if (typeof answer.messageId !== 'string') {
+        throw new QueueError('QStash accepted a publish without a message id');
+      }
+      return { messageId: answer.messageId };
     },
   };
 }

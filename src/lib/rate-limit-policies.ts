@@ -2,10 +2,10 @@
 // cannot answer. Their limiters are built once per isolate with the other dependencies, so the
 // ephemeral cache of blocked clients outlives a single request.
 import { Ratelimit } from '@upstash/ratelimit';
-import type { Redis } from '@upstash/redis/cloudflare';
 import type { Config, RateLimitRule } from '../config.ts';
+import type { UpstashRedis } from './redis.ts';
 
-export type RateLimitPolicyName = 'general' | 'auth';
+export type RateLimitPolicyName = 'general' | 'auth' | 'signup' | 'passwordReset' | 'apiKey';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitPolicyName;
@@ -23,7 +23,7 @@ export type RateLimitPolicies = Readonly<Record<RateLimitPolicyName, RateLimitPo
 
 export type RateLimitResult = Awaited<ReturnType<Ratelimit['limit']>>;
 
-export function createRateLimitPolicies(redis: Redis, config: Config): RateLimitPolicies {
+export function createRateLimitPolicies(redis: UpstashRedis, config: Config): RateLimitPolicies {
   const policy = (
     name: RateLimitPolicyName,
     rule: RateLimitRule,
@@ -33,6 +33,9 @@ export function createRateLimitPolicies(redis: Redis, config: Config): RateLimit
     rule,
     whenRedisDown,
     limiter: new Ratelimit({
+      // The limiter's type asks for evalsha, get and set with the official signatures, which
+      // UpstashRedis has, so no cast. With the options below (no analytics, protection, dynamic
+      // limits or regions) it only runs its Lua scripts: EVALSHA, and EVAL after a NOSCRIPT.
       redis,
       // A fixed window keeps Retry-After honest: when the window ends the count starts from zero,
       // whereas a sliding window still counts the last window's requests and would refuse the
@@ -49,5 +52,11 @@ export function createRateLimitPolicies(redis: Redis, config: Config): RateLimit
   return {
     general: policy('general', config.RATE_LIMIT_GENERAL, 'allow'),
     auth: policy('auth', config.RATE_LIMIT_AUTH, 'refuse'),
+    // Per address: mass sign-ups and reset-email floods; both send email, so neither runs unmetered.
+    signup: policy('signup', config.RATE_LIMIT_SIGNUP, 'refuse'),
+    passwordReset: policy('passwordReset', config.RATE_LIMIT_PASSWORD_RESET, 'refuse'),
+    // Per key, on top of the general policy per address: a key shared by many machines still has
+    // one budget. Its Redis-down rule is the general one: a key is already authenticated.
+    apiKey: policy('apiKey', config.RATE_LIMIT_API_KEY, 'allow'),
   };
 }

@@ -5,6 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { clientIp, clientKey } from '../lib/client-ip.ts';
 import { AppError } from '../lib/errors.ts';
+import { sha256Hex } from '../lib/opaque-tokens.ts';
 import type {
   RateLimitPolicy,
   RateLimitPolicyName,
@@ -16,11 +17,6 @@ import { waitUntil } from '../lib/wait-until.ts';
 export type RateLimitKey = (c: Context<AppEnv>) => string | Promise<string>;
 
 export const byClientIp: RateLimitKey = (c) => `ip:${clientKey(clientIp(c))}`;
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * For sign-in and similar routes: the client's address together with the `email` of the JSON
@@ -50,7 +46,9 @@ function secondsUntil(resetMs: number): number {
   return Math.max(0, Math.ceil((resetMs - Date.now()) / 1000));
 }
 
-function headersFor(policy: RateLimitPolicy, result: RateLimitResult): Record<string, string> {
+type RateLimitCount = Pick<RateLimitResult, 'limit' | 'remaining' | 'reset'>;
+
+function headersFor(policy: RateLimitPolicy, result: RateLimitCount): Record<string, string> {
   return {
     [headerNames.limit]: String(result.limit),
     [headerNames.remaining]: String(result.remaining),
@@ -71,10 +69,9 @@ function record(c: Context<AppEnv>, policy: RateLimitPolicyName, outcome: Record
   c.var.event.rateLimit = { ...previous, [policy]: outcome };
 }
 
+// UpstashRedis's errors name the command, never its key, so the client's key stays out of the log.
 function unavailableReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  // @upstash/redis appends the failed command, which would copy the client's key into the log.
-  return message.split(', command was:')[0] ?? message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function whenUnavailable(
@@ -99,6 +96,24 @@ async function whenUnavailable(
   await next();
 }
 
+/** The 429 a client over `policy` gets, with Retry-After; also used where a route counts by itself. */
+export function rateLimited(
+  c: Context<AppEnv>,
+  policy: RateLimitPolicy,
+  result: RateLimitCount,
+): AppError {
+  const retryAfterSeconds = Math.max(1, secondsUntil(result.reset));
+  record(c, policy.name, { outcome: 'limited', retryAfterSeconds });
+  return new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, {
+    headers: { ...headersFor(policy, result), 'Retry-After': String(retryAfterSeconds) },
+    details: {
+      policy: policy.name,
+      retryAfterSeconds,
+      retryAt: new Date(result.reset).toISOString(),
+    },
+  });
+}
+
 export interface RateLimitOptions {
   /** Who is counted; the client's address unless given. */
   key?: RateLimitKey;
@@ -111,7 +126,7 @@ export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions =
     const identifier = key(c);
     // With a synchronous key the check is issued before this middleware awaits anything, so Redis
     // commands issued in the same tick by the middleware before it share its round trip
-    // (@upstash/redis auto-pipelining).
+    // (auto-pipelining, src/lib/redis.ts).
     const check = policy.limiter.limit(
       typeof identifier === 'string' ? identifier : await identifier,
     );
@@ -125,18 +140,7 @@ export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions =
     waitUntil(c, 'rate-limit', result.pending);
 
     const headers = headersFor(policy, result);
-    if (!result.success) {
-      const retryAfterSeconds = Math.max(1, secondsUntil(result.reset));
-      record(c, name, { outcome: 'limited', retryAfterSeconds });
-      throw new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, {
-        headers: { ...headers, 'Retry-After': String(retryAfterSeconds) },
-        details: {
-          policy: name,
-          retryAfterSeconds,
-          retryAt: new Date(result.reset).toISOString(),
-        },
-      });
-    }
+    if (!result.success) throw rateLimited(c, policy, result);
     record(c, name, { outcome: 'allowed', remaining: result.remaining });
     await next();
     // After next(): an error response built further down replaces whatever was set before.

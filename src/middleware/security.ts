@@ -23,7 +23,8 @@ export const securityHeaders = () =>
     xFrameOptions: 'DENY',
   });
 
-const allowHeaders = ['Content-Type', 'Authorization', 'X-Request-Id', 'X-API-Key'];
+// X-CSRF-Token: cookie-mode pages on an allowed origin repeat their CSRF token (src/lib/csrf.ts).
+const allowHeaders = ['Content-Type', 'Authorization', 'X-Request-Id', 'X-API-Key', 'X-CSRF-Token'];
 const exposeHeaders = [
   'X-Request-Id',
   'RateLimit-Limit',

@@ -74,6 +74,21 @@ async function startReceiver(
   return receiver;
 }
 
+/** A destination that answers each delivery 20 ms late and counts how many it held at once. */
+async function startSlowReceiver() {
+  let running = 0;
+  let mostRunning = 0;
+  const destination = await startReceiver(() => {
+    running++;
+    mostRunning = Math.max(mostRunning, running);
+    const hold = new Promise<void>((resolve) => setTimeout(resolve, 20)).then(() => {
+      running--;
+    });
+    return { status: 200, hold };
+  });
+  return { destination, mostRunning: () => mostRunning };
+}
+
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (!(await condition())) {
@@ -410,16 +425,7 @@ describe('deduplication', () => {
 
 describe('queues', () => {
   it('delivers in FIFO order, one at a time, with parallelism 1', async () => {
-    let running = 0;
-    let mostRunning = 0;
-    const destination = await startReceiver(() => {
-      running++;
-      mostRunning = Math.max(mostRunning, running);
-      const hold = new Promise<void>((resolve) => setTimeout(resolve, 20)).then(() => {
-        running--;
-      });
-      return { status: 200, hold };
-    });
+    const { destination, mostRunning } = await startSlowReceiver();
     const queue = client.queue({ queueName: 'fifo-orders' });
     await queue.upsert({ parallelism: 1 });
     for (const n of [0, 1, 2, 3, 4]) {
@@ -429,27 +435,18 @@ describe('queues', () => {
     expect(destination.received.map((request) => JSON.parse(request.body).n)).toEqual([
       0, 1, 2, 3, 4,
     ]);
-    expect(mostRunning).toBe(1);
+    expect(mostRunning()).toBe(1);
     expect(await queue.get()).toMatchObject({ name: 'fifo-orders', parallelism: 1, paused: false });
   });
 
   it('runs at most `parallelism` deliveries of one flow-control key at a time', async () => {
-    let running = 0;
-    let mostRunning = 0;
-    const destination = await startReceiver(() => {
-      running++;
-      mostRunning = Math.max(mostRunning, running);
-      const hold = new Promise<void>((resolve) => setTimeout(resolve, 20)).then(() => {
-        running--;
-      });
-      return { status: 200, hold };
-    });
+    const { destination, mostRunning } = await startSlowReceiver();
     const flowControl = { key: 'tenant-7', parallelism: 2 };
     for (const n of [0, 1, 2, 3, 4, 5]) {
       await client.publishJSON({ url: destination.url, body: { n }, flowControl, delay: 1 });
     }
     await waitFor(() => destination.received.length === 6, 'six deliveries');
-    expect(mostRunning).toBeLessThanOrEqual(2);
+    expect(mostRunning()).toBeLessThanOrEqual(2);
   });
 
   it('holds messages while paused and lists, resumes and deletes queues', async () => {

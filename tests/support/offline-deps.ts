@@ -6,6 +6,12 @@ import { createLogger, type LogFields } from '../../src/lib/logger.ts';
 
 const nowhere = 'http://127.0.0.1:9';
 
+/** The unit tests' JWT keys, as during a rotation: the first signs, both verify. */
+export const testJwtKeys = [
+  { kid: 'test-current', secret: 'unit-test-current-signing-secret-0123456789' },
+  { kid: 'test-previous', secret: 'unit-test-previous-signing-secret-0123456789' },
+] as const;
+
 export function offlineDeps(overrides: Record<string, string> = {}): {
   deps: Deps;
   logLines: LogFields[];
@@ -19,6 +25,7 @@ export function offlineDeps(overrides: Record<string, string> = {}): {
     QSTASH_TOKEN: 'unused',
     QSTASH_CURRENT_SIGNING_KEY: 'unused',
     QSTASH_NEXT_SIGNING_KEY: 'unused',
+    JWT_SIGNING_KEYS: testJwtKeys.map(({ kid, secret }) => `${kid}:${secret}`).join(','),
     ...overrides,
   });
   const logLines: LogFields[] = [];

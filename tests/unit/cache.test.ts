@@ -2,65 +2,42 @@
 // read-through, TTL, delete, group invalidation, the one-command read, and what happens when
 // Redis is down or hangs.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
-import { Redis } from '@upstash/redis/cloudflare';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
-import type { RedisBackend } from '../../local-stack/redis-rest/backend.ts';
-import { connectRespBackend } from '../../local-stack/redis-rest/resp-backend.ts';
-import { startRedisRestServer } from '../../local-stack/redis-rest/server.ts';
 import { type CacheOutcome, type CacheScope, createCache, type Json } from '../../src/lib/cache.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { createLogger, type LogFields } from '../../src/lib/logger.ts';
+import { UpstashRedis } from '../../src/lib/redis.ts';
+import {
+  closedPortUrl,
+  type HangingServer,
+  startHangingServer,
+} from '../support/dead-endpoints.ts';
+import { startTestRedisRest } from '../support/test-stack.ts';
 
 const token = 'cache-test-token';
-let backend: RedisBackend;
 let server: RunningHttpServer;
-let hanging: Server;
-let hangingUrl: string;
+let hanging: HangingServer;
 let closedUrl: string;
-const hungSockets: Socket[] = [];
-
-function listen(target: Server): Promise<number> {
-  return new Promise((resolve) => {
-    target.listen(0, '127.0.0.1', () => {
-      const address = target.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : 0);
-    });
-  });
-}
 
 beforeAll(async () => {
-  backend = await connectRespBackend('redis://127.0.0.1:6379/3');
-  server = await startRedisRestServer({ port: 0, token, backend });
-  hanging = createServer((socket) => hungSockets.push(socket));
-  hangingUrl = `http://127.0.0.1:${await listen(hanging)}`;
-  const closed = createServer();
-  const closedPort = await listen(closed);
-  await new Promise((resolve) => closed.close(resolve));
-  closedUrl = `http://127.0.0.1:${closedPort}`;
+  server = await startTestRedisRest({ redisDb: 3, token });
+  hanging = await startHangingServer();
+  closedUrl = await closedPortUrl();
 });
 
 afterAll(async () => {
-  for (const socket of hungSockets) socket.destroy();
-  await new Promise((resolve) => hanging?.close(resolve));
+  await hanging?.close();
   await server?.close();
-  await backend?.close();
 });
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** A cache as the app builds it (auto-pipelining on), with its reads and warnings recorded. */
+/** A cache as the app builds it, with its reads and warnings recorded. */
 function cacheAt(url = server.url, scope: CacheScope = {}) {
-  const redis = new Redis({
-    url,
-    token,
-    enableAutoPipelining: true,
-    enableTelemetry: false,
-    retry: { retries: 1, backoff: () => 50 },
-  });
+  const redis = new UpstashRedis({ url, token });
   const warnings: LogFields[] = [];
   const logger = createLogger('warn', (line) => warnings.push(JSON.parse(line)));
   const outcomes: CacheOutcome[] = [];
@@ -256,7 +233,7 @@ describe('when Redis is unavailable', () => {
   });
 
   it('answers from the loader within the timeout when Redis hangs', async () => {
-    const { cache, outcomes, warnings } = cacheAt(hangingUrl);
+    const { cache, outcomes, warnings } = cacheAt(hanging.url);
 
     expect(await cache.group('users').getOrSet('u1', 60, loader('from db'))).toBe('from db');
 

@@ -1,55 +1,29 @@
 // The health routes as a probe sees them: liveness without backends, readiness against a live
 // local stack, and readiness naming each backend that is down or hangs, within the timeout.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local-stack/stack.ts';
-import { createApp } from '../../src/app.ts';
-import { offlineDeps } from '../support/offline-deps.ts';
+import type { LocalStack } from '../../local-stack/stack.ts';
+import {
+  closedPortUrl,
+  type HangingServer,
+  startHangingServer,
+} from '../support/dead-endpoints.ts';
+import { appOnStack, startTestStack } from '../support/test-stack.ts';
 
 const timeoutMs = 400;
 
 let stack: LocalStack;
-let dataDir: string;
 let closedUrl: string;
-let hangingUrl: string;
-let hanging: Server;
-const hungSockets: Socket[] = [];
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : 0);
-    });
-  });
-}
+let hanging: HangingServer;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'nexus-health-'));
-  stack = await startLocalStack({
-    libsqlPort: 0,
-    redisRestPort: 0,
-    qstashPort: 0,
-    dataDir,
-    redisUrl: 'redis://127.0.0.1:6379/5',
-  });
-  const closed = createServer();
-  const closedPort = await listen(closed);
-  await new Promise((resolve) => closed.close(resolve));
-  closedUrl = `http://127.0.0.1:${closedPort}`;
-  // Accepts connections and never answers: only a timeout ends a request to it.
-  hanging = createServer((socket) => hungSockets.push(socket));
-  hangingUrl = `http://127.0.0.1:${await listen(hanging)}`;
+  stack = await startTestStack({ redisDb: 5 });
+  closedUrl = await closedPortUrl();
+  hanging = await startHangingServer();
 });
 
 afterAll(async () => {
-  for (const socket of hungSockets) socket.destroy();
-  await new Promise((resolve) => hanging?.close(resolve));
+  await hanging?.close();
   await stack?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const passed = { status: 'ok', latencyMs: expect.any(Number) };
@@ -57,12 +31,7 @@ const failed = (reason: string) => ({ status: 'fail', latencyMs: expect.any(Numb
 
 /** The app wired to the local stack, with some variables replaced. */
 function stackApp(overrides: Record<string, string> = {}) {
-  const { deps, logLines } = offlineDeps({
-    ...stack.env,
-    HEALTH_TIMEOUT_MS: String(timeoutMs),
-    ...overrides,
-  });
-  return { app: createApp(deps), logLines };
+  return appOnStack(stack.env, { HEALTH_TIMEOUT_MS: String(timeoutMs), ...overrides });
 }
 
 describe('GET /health', () => {
@@ -156,9 +125,9 @@ describe('GET /health/ready', () => {
 
   it('cuts every hanging backend off at the timeout, despite the clients retrying', async () => {
     const { app } = stackApp({
-      TURSO_DATABASE_URL: hangingUrl,
-      UPSTASH_REDIS_REST_URL: hangingUrl,
-      QSTASH_URL: hangingUrl,
+      TURSO_DATABASE_URL: hanging.url,
+      UPSTASH_REDIS_REST_URL: hanging.url,
+      QSTASH_URL: hanging.url,
     });
     const res = await app.request('/health/ready');
     expect(res.status).toBe(503);

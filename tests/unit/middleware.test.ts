@@ -1,5 +1,6 @@
 // The cross-cutting middleware, seen from a client: request ids, the log line, secure headers,
 // CORS, body size, 404/405 and the conditional helper.
+import { compress } from 'hono/compress';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { ok } from '../../src/lib/envelope.ts';
@@ -126,7 +127,7 @@ describe('CORS', () => {
 describe('compression', () => {
   it('compresses where the runtime does not, when asked', async () => {
     const { deps } = offlineDeps();
-    const app = createApp(deps, { compress: true });
+    const app = createApp(deps, { compress: compress() });
     app.get('/big', (c) => ok(c, { text: 'a'.repeat(4096) }));
     const res = await app.request('/big', { headers: { 'Accept-Encoding': 'gzip' } });
     expect(res.headers.get('Content-Encoding')).toBe('gzip');

@@ -49,14 +49,25 @@ function runEntry(entry: 'migrate' | 'seed', env: Record<string, string>) {
 
 describe('migrateDatabase and seedDatabase', () => {
   it('migrates once, then finds nothing to apply', async () => {
-    expect(await migrateDatabase(server.url, authToken)).toEqual({ applied: ['0000_users'] });
+    expect(await migrateDatabase(server.url, authToken)).toEqual({
+      applied: ['0000_users', '0001_identity'],
+    });
     expect(await migrateDatabase(server.url, authToken)).toEqual({ applied: [] });
 
     const tables = await query(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     );
-    expect(tables.map((table) => table.name)).toEqual(['__drizzle_migrations', 'users']);
-    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 1 }]);
+    expect(tables.map((table) => table.name)).toEqual([
+      '__drizzle_migrations',
+      'api_key_usage',
+      'api_keys',
+      'audit_logs',
+      'one_time_tokens',
+      'password_history',
+      'refresh_tokens',
+      'users',
+    ]);
+    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 2 }]);
   });
 
   it('seeds the fixed users once; a second run leaves the very same rows', async () => {

@@ -1,6 +1,5 @@
 // What a client sees when the rate limiter cannot reach Redis: the general policy lets the request
 // through and logs a warning; the auth policy refuses with 503 rather than allow unmetered guesses.
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
 import type { RedisBackend } from '../../local-stack/redis-rest/backend.ts';
@@ -8,6 +7,11 @@ import { startRedisRestServer } from '../../local-stack/redis-rest/server.ts';
 import { createApp } from '../../src/app.ts';
 import { ok } from '../../src/lib/envelope.ts';
 import { byClientIpAndEmail, rateLimit } from '../../src/middleware/rate-limit.ts';
+import {
+  closedPortUrl,
+  type HangingServer,
+  startHangingServer,
+} from '../support/dead-endpoints.ts';
 import { offlineDeps } from '../support/offline-deps.ts';
 
 const token = 'rate-limit-down-token';
@@ -20,43 +24,19 @@ const unreachableRedis: RedisBackend = {
   close: () => Promise.resolve(),
 };
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : 0);
-    });
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 let restWithoutRedis: RunningHttpServer;
 let deadUrl: string;
-let silentUrl: string;
-const silent = createServer();
-const silentSockets = new Set<Socket>();
+let silent: HangingServer;
 
 beforeAll(async () => {
   restWithoutRedis = await startRedisRestServer({ port: 0, token, backend: unreachableRedis });
-  // A port that was just free: nothing listens there.
-  const closed = createServer();
-  deadUrl = `http://127.0.0.1:${await listen(closed)}`;
-  await close(closed);
-  // Accepts connections and never answers: Redis hanging rather than refusing.
-  silent.on('connection', (socket) => {
-    silentSockets.add(socket);
-    socket.on('close', () => silentSockets.delete(socket));
-  });
-  silentUrl = `http://127.0.0.1:${await listen(silent)}`;
+  deadUrl = await closedPortUrl();
+  silent = await startHangingServer();
 });
 
 afterAll(async () => {
   await restWithoutRedis?.close();
-  for (const socket of silentSockets) socket.destroy();
-  await close(silent);
+  await silent?.close();
 });
 
 function appAt(url: string) {
@@ -76,7 +56,7 @@ function appAt(url: string) {
 const outages = [
   ['the REST server is unreachable', () => deadUrl],
   ['the REST server is up but its Redis is not', () => restWithoutRedis.url],
-  ['Redis does not answer within the timeout', () => silentUrl],
+  ['Redis does not answer within the timeout', () => silent.url],
 ] as const;
 
 describe.each(outages)('when %s', (_, url) => {
@@ -127,7 +107,7 @@ describe.each(outages)('when %s', (_, url) => {
 });
 
 it('reports a timeout as the reason when Redis hangs', async () => {
-  const { app, logLines } = appAt(silentUrl);
+  const { app, logLines } = appAt(silent.url);
   await app.request('/things', { headers: { 'CF-Connecting-IP': '192.0.2.3' } });
   expect(logLines.find((line) => line.level === 'warn')).toMatchObject({ reason: 'timeout' });
 });

@@ -1,21 +1,15 @@
 // GET /v1/users/{id} as a client sees it: the app from createApp, wired to a local stack (libSQL
 // migrated with the real migrations, the Upstash REST server in front of Redis database 3).
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import type { ExecutionContext } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local-stack/stack.ts';
-import { createApp } from '../../src/app.ts';
+import type { LocalStack } from '../../local-stack/stack.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { users } from '../../src/db/schema.ts';
-import { migrateDatabase } from '../../src/entries/migrate.ts';
-import { offlineDeps } from '../support/offline-deps.ts';
+import { collectingExecutionContext } from '../support/execution-context.ts';
+import { appOnStack, startTestStack } from '../support/test-stack.ts';
 
 let stack: LocalStack;
-let dataDir: string;
 let db: Database;
 
 const active = {
@@ -33,22 +27,13 @@ const softDeleted = {
 };
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'nexus-users-'));
-  stack = await startLocalStack({
-    libsqlPort: 0,
-    redisRestPort: 0,
-    qstashPort: 0,
-    dataDir,
-    redisUrl: 'redis://127.0.0.1:6379/3',
-  });
-  await migrateDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+  stack = await startTestStack({ redisDb: 3, migrate: true });
   db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
   await db.insert(users).values([active, softDeleted]);
 });
 
 afterAll(async () => {
   await stack?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /**
@@ -57,23 +42,16 @@ afterAll(async () => {
  */
 function stackApp(overrides: Record<string, string> = {}) {
   // Generous limits: the rate-limit counts in Redis outlive a test run.
-  const { deps, logLines } = offlineDeps({
-    ...stack.env,
+  const { app, logLines } = appOnStack(stack.env, {
     RATE_LIMIT_GENERAL: '100000/1m',
     ...overrides,
   });
-  const app = createApp(deps);
-  const background: Promise<unknown>[] = [];
-  const executionCtx: ExecutionContext = {
-    waitUntil: (work) => background.push(work),
-    passThroughOnException: () => {},
-    props: {},
-  };
+  const { executionCtx, settled } = collectingExecutionContext();
   const get = (path: string, requestId: string) =>
     app.request(path, { headers: { 'X-Request-Id': requestId } }, {}, executionCtx);
   const requestLine = (requestId: string) =>
     logLines.find((line) => line.msg === 'request' && line.requestId === requestId);
-  return { get, requestLine, settled: () => Promise.all(background) };
+  return { get, requestLine, settled };
 }
 
 async function dataOf(res: Response): Promise<unknown> {

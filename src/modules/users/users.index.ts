@@ -1,9 +1,44 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
+import {
+  changeRoleHandler,
+  countUsersHandler,
+  deleteUserHandler,
+  getUserHandler,
+  listUsersHandler,
+  restoreUserHandler,
+  updateUserHandler,
+} from './admin-users.handlers.ts';
+import {
+  adminGetUserRoute,
+  adminUpdateUserRoute,
+  changeRoleRoute,
+  countUsersRoute,
+  deleteUserRoute,
+  listUsersRoute,
+  restoreUserRoute,
+} from './admin-users.routes.ts';
+import { getMe, searchUsersHandler, updateMe, updateUser } from './self.handlers.ts';
+import { getMeRoute, searchUsersRoute, updateMeRoute, updateUserRoute } from './self.routes.ts';
 import { getUser } from './users.handlers.ts';
 import { getUserRoute } from './users.routes.ts';
 
-/** GET /v1/users/{id}. */
+/**
+ * /v1/users/*, /v1/me and /v1/admin/users/*. Fixed paths come before their `{id}` siblings: the
+ * first route that matches answers, and "search" or "counts" is no UUID.
+ */
 export function registerUsers(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(searchUsersRoute, searchUsersHandler);
   app.openapi(getUserRoute, getUser);
+  app.openapi(updateUserRoute, updateUser);
+  app.openapi(getMeRoute, getMe);
+  app.openapi(updateMeRoute, updateMe);
+
+  app.openapi(listUsersRoute, listUsersHandler);
+  app.openapi(countUsersRoute, countUsersHandler);
+  app.openapi(adminGetUserRoute, getUserHandler);
+  app.openapi(adminUpdateUserRoute, updateUserHandler);
+  app.openapi(deleteUserRoute, deleteUserHandler);
+  app.openapi(restoreUserRoute, restoreUserHandler);
+  app.openapi(changeRoleRoute, changeRoleHandler);
 }

@@ -1,9 +1,10 @@
-// The users routes' OpenAPI definitions: the same schemas validate requests.
+// The public users route: anyone may read a user's public profile. The same schemas validate
+// requests and describe them in the OpenAPI document.
 import { createRoute } from '@hono/zod-openapi';
-import { errorEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
-import { publicProfileSchema, userIdParamsSchema } from './users.schemas.ts';
-
-const errorContent = { 'application/json': { schema: errorEnvelopeSchema } };
+import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { publicUserSchema } from '../../lib/user-serializer.ts';
+import { invalid, notFound } from './users.responses.ts';
+import { userIdParamsSchema } from './users.schemas.ts';
 
 export const getUserRoute = createRoute({
   method: 'get',
@@ -12,20 +13,15 @@ export const getUserRoute = createRoute({
   summary: "A user's public profile",
   description:
     'The public profile of an active user: id, name and creation date, never the email. ' +
-    'Served from cache for up to 60 seconds.',
+    'Served from cache for up to 60 seconds. Nobody reads another user’s private fields; ' +
+    'users read their own at GET /v1/me.',
   request: { params: userIdParamsSchema },
   responses: {
     200: {
       description: 'The profile.',
-      content: { 'application/json': { schema: successEnvelopeSchema(publicProfileSchema) } },
+      content: { 'application/json': { schema: successEnvelopeSchema(publicUserSchema) } },
     },
-    404: {
-      description: 'No active user has this id (code NOT_FOUND).',
-      content: errorContent,
-    },
-    422: {
-      description: 'The id is not a UUID (code VALIDATION_FAILED).',
-      content: errorContent,
-    },
+    404: notFound('No active user has this id'),
+    422: invalid('The id is not a UUID'),
   },
 });

@@ -1,29 +1,74 @@
-// Business rules for users: who may be seen, and how long a profile may be served from cache.
+// Business rules for users as users see them: public profiles (cached), their own profile, and
+// finding each other.
 import type { Cache } from '../../lib/cache.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
+import { type PublicUser, type SelfUser, serializeUser } from '../../lib/user-serializer.ts';
 import type { UsersRepository } from './users.repository.ts';
-import type { PublicProfile } from './users.schemas.ts';
 
-/** Writes to a user must delete its entry in this group (or invalidate the group). */
+/** Public profiles are cached in this group; every write to a user invalidates it. */
 export const usersCacheGroup = 'users';
 const profileTtlSeconds = 60;
+export const searchLimit = 10;
 
 export interface UsersServiceDeps {
   users: UsersRepository;
   cache: Cache;
+  clock: Clock;
+}
+
+export interface OwnProfileChanges {
+  name: string;
+}
+
+// One INCR instead of deleting the one entry: a fill racing with the write was stamped with the
+// old version, so it cannot bring the old profile back.
+export function forgetCachedProfiles(cache: Cache): Promise<void> {
+  return cache.group(usersCacheGroup).invalidate();
 }
 
 // An unknown id is cached too (as null), so probing random ids does not reach the database; a
 // soft-deleted user answers exactly like one that never existed.
-export async function getPublicProfile(deps: UsersServiceDeps, id: string): Promise<PublicProfile> {
+export async function getPublicProfile(deps: UsersServiceDeps, id: string): Promise<PublicUser> {
   const profile = await deps.cache
     .group(usersCacheGroup)
-    .getOrSet(id, profileTtlSeconds, async (): Promise<PublicProfile | null> => {
-      const row = await deps.users.findPublicProfile(id);
-      return row === undefined
-        ? null
-        : { id: row.id, name: row.name, createdAt: row.createdAt.toISOString() };
+    .getOrSet(id, profileTtlSeconds, async (): Promise<PublicUser | null> => {
+      const user = await deps.users.findById(id);
+      return user === undefined ? null : serializeUser(user, 'public');
     });
   if (profile === null) throw new AppError('NOT_FOUND', 'User not found');
   return profile;
+}
+
+export async function getOwnProfile(deps: UsersServiceDeps, userId: string): Promise<SelfUser> {
+  const user = await deps.users.findById(userId);
+  // A valid token whose user was deleted since it was issued.
+  if (user === undefined) throw new AppError('NOT_FOUND', 'User not found');
+  return serializeUser(user, 'self');
+}
+
+/** Users change their own profile; an administrator (actorId) changing another's is audited. */
+export async function updateProfile(
+  deps: UsersServiceDeps,
+  userId: string,
+  changes: OwnProfileChanges,
+  actorId = userId,
+): Promise<SelfUser> {
+  const audit =
+    actorId === userId
+      ? undefined
+      : { actorId, action: 'user.updated', changes: { fields: Object.keys(changes) } };
+  const outcome = await deps.users.updateProfile(userId, changes, deps.clock.now(), audit);
+  if (outcome.status !== 'updated') throw new AppError('NOT_FOUND', 'User not found');
+  await forgetCachedProfiles(deps.cache);
+  return serializeUser(outcome.user, 'self');
+}
+
+export async function searchUsers(
+  deps: Pick<UsersServiceDeps, 'users'>,
+  callerId: string,
+  text: string,
+): Promise<PublicUser[]> {
+  const rows = await deps.users.search(text, callerId, searchLimit);
+  return rows.map((user) => serializeUser(user, 'public'));
 }

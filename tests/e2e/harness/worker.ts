@@ -74,7 +74,13 @@ export async function startE2eWorker(options: E2eWorkerOptions = {}): Promise<E2
       modulesRoot: dirname(worker.bundlePath),
       compatibilityDate: worker.compatibilityDate,
       compatibilityFlags: worker.compatibilityFlags,
-      bindings: { ...worker.vars, ...stack.env, APP_ENV: 'test', ...options.vars },
+      bindings: {
+        ...worker.vars,
+        ...stack.env,
+        APP_ENV: 'test',
+        JWT_SIGNING_KEYS: 'e2e-default:e2e-default-signing-secret-of-at-least-32-bytes',
+        ...options.vars,
+      },
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         logs.follow(stdout);
         logs.follow(stderr);

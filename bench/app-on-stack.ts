@@ -1,0 +1,180 @@
+// The app as the auth benchmarks measure it: createApp on Node, wired to a local stack that runs in
+// a child process (`npm run stack`, free ports, its own data folder, the embedded Redis engine), so
+// the CPU the stack's servers spend is not counted as the app's, and no shared Redis is touched.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ExecutionContext } from 'hono';
+import { projectRoot } from '../local-stack/wrangler.ts';
+import { createApp } from '../src/app.ts';
+import { parseConfig } from '../src/config.ts';
+import { createDeps } from '../src/deps.ts';
+import { migrateDatabase } from '../src/entries/migrate.ts';
+import { createLogger } from '../src/lib/logger.ts';
+
+export type StackEnv = Record<string, string>;
+
+const stackVariables = 8;
+
+export interface StackProcess {
+  env: StackEnv;
+  close(): Promise<void>;
+}
+
+/** `npm run stack` on free ports; resolves once it printed its eight variables. */
+export async function startStackProcess(workDir: string): Promise<StackProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['local-stack/main.ts'], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      LIBSQL_PORT: '0',
+      UPSTASH_REDIS_REST_PORT: '0',
+      QSTASH_PORT: '0',
+      LOCAL_STACK_DIR: join(workDir, 'stack'),
+      REDIS_URL: 'memory',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const close = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  };
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const env: StackEnv = {};
+  try {
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`stack not ready in 30 s:\n${stderr}`)),
+        30_000,
+      );
+      child.once('exit', (code) => fail(new Error(`stack exited with ${code}:\n${stderr}`)));
+      if (child.stdout === null) throw new Error('the stack has no stdout');
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const at = line.indexOf('=');
+        if (at > 0) env[line.slice(0, at)] = line.slice(at + 1);
+        if (Object.keys(env).length < stackVariables) return;
+        clearTimeout(timer);
+        ready();
+      });
+    });
+    child.removeAllListeners('exit');
+    await migrateDatabase(env.TURSO_DATABASE_URL ?? '', env.TURSO_AUTH_TOKEN);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { env, close };
+}
+
+/** Fixed, benchmark-only JWT settings: the first key signs. */
+export const benchJwtVars = {
+  JWT_SIGNING_KEYS: 'bench-1:bench.only.signing.secret!of-at-least-32-bytes',
+  JWT_ISSUER: 'https://api.bench.test',
+  JWT_AUDIENCE: 'nexus-edge-bench',
+};
+
+export interface BenchApp {
+  /** Sends a request as Workers would (with an execution context); returns the response. */
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown },
+  ): Promise<Response>;
+  /** Waits for the work the requests handed to waitUntil (cache fills, limiter bookkeeping). */
+  settled(): Promise<void>;
+}
+
+/** The app on `env`; `env` may point at other URLs than the stack's (e.g. counting proxies). */
+export function benchApp(env: StackEnv): BenchApp {
+  const config = parseConfig({
+    ...env,
+    ...benchJwtVars,
+    APP_ENV: 'test',
+    LOG_LEVEL: 'error',
+    // Limits are not what is measured: every request comes from one address.
+    RATE_LIMIT_GENERAL: '1000000/1h',
+  });
+  const deps = { ...createDeps(config), logger: createLogger('error', () => {}) };
+  const app = createApp(deps);
+  let background: Promise<unknown>[] = [];
+  const executionCtx: ExecutionContext = {
+    waitUntil: (work) => background.push(work),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  return {
+    async request(method, path, options = {}) {
+      const headers: Record<string, string> = { 'cf-connecting-ip': '198.18.0.1' };
+      if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+      if (options.body !== undefined) headers['content-type'] = 'application/json';
+      return app.request(
+        path,
+        {
+          method,
+          headers,
+          ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+        },
+        {},
+        executionCtx,
+      );
+    },
+    async settled() {
+      while (background.length > 0) {
+        const pending = background;
+        background = [];
+        await Promise.all(pending);
+      }
+    },
+  };
+}
+
+export const benchAccount = {
+  email: 'bench-user@bench.test',
+  name: 'Bench User',
+  password: 'Quartz#Meadow7Lantern',
+};
+
+async function dataOf(response: Response, status: number): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  if (response.status !== status) {
+    throw new Error(`expected ${status}, got ${response.status}: ${text}`);
+  }
+  return (JSON.parse(text) as { data: Record<string, unknown> }).data;
+}
+
+/** Registers the benchmark's account; answers its id. */
+export async function registerBenchAccount(app: BenchApp): Promise<string> {
+  const data = await dataOf(
+    await app.request('POST', '/v1/auth/register', { body: benchAccount }),
+    201,
+  );
+  await app.settled();
+  return (data.user as { id: string }).id;
+}
+
+/** Logs the benchmark's account in; answers the access token. */
+export async function loginBenchAccount(app: BenchApp): Promise<string> {
+  const data = await dataOf(
+    await app.request('POST', '/v1/auth/login', {
+      body: { email: benchAccount.email, password: benchAccount.password },
+    }),
+    200,
+  );
+  const session = (data.session ?? data) as { accessToken: string };
+  return session.accessToken;
+}
+
+/** The median of a list of numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}

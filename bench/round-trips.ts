@@ -1,0 +1,205 @@
+// The outbound round trips of an authenticated request, counted where they arrive: a counting
+// proxy in front of each local server (libSQL, Upstash Redis REST, QStash) forwards every HTTP
+// request and notes which backend it reached and whether the response had already left.
+// DESIGN's budget: an authenticated read answered from cache makes ONE round trip, to Redis (rate
+// limit, token deny-list and cache read in one pipeline); an uncached read two (Redis, database).
+import { once } from 'node:events';
+import { createServer, request as forward, type Server } from 'node:http';
+import {
+  benchApp,
+  loginBenchAccount,
+  registerBenchAccount,
+  type StackEnv,
+  startStackProcess,
+} from './app-on-stack.ts';
+import type { Benchmark } from './benchmark.ts';
+
+type Backend = 'database' | 'redis' | 'qstash';
+
+const backendUrls: Record<Backend, string> = {
+  database: 'TURSO_DATABASE_URL',
+  redis: 'UPSTASH_REDIS_REST_URL',
+  qstash: 'QSTASH_URL',
+};
+
+interface Arrival {
+  backend: Backend;
+  path: string;
+  /** Redis: the commands the request carried (a pipeline carries several). */
+  commands: string[];
+  /** Arrived after the response had been returned: waitUntil work, not on the user's path. */
+  background: boolean;
+}
+
+interface CountingProxies {
+  env: StackEnv;
+  /** Starts a new count; `answered()` marks the moment the response was returned. */
+  count(): { arrivals: Arrival[]; answered(): void };
+  close(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
+}
+
+async function startCountingProxies(stackEnv: StackEnv): Promise<CountingProxies> {
+  let current: { arrivals: Arrival[]; responded: boolean } = { arrivals: [], responded: false };
+  const servers: Server[] = [];
+  const env = { ...stackEnv };
+  for (const [backend, variable] of Object.entries(backendUrls) as [Backend, string][]) {
+    const target = new URL(stackEnv[variable] ?? '');
+    const server = createServer((incoming, outgoing) => {
+      const arrival: Arrival = {
+        backend,
+        path: incoming.url ?? '/',
+        commands: [],
+        background: current.responded,
+      };
+      current.arrivals.push(arrival);
+      let body = '';
+      incoming.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      incoming.on('end', () => {
+        if (backend === 'redis') arrival.commands = redisCommandsOf(body);
+      });
+      const upstream = forward(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: { ...incoming.headers, host: target.host },
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      upstream.on('error', () => outgoing.destroy());
+      incoming.pipe(upstream);
+    });
+    servers.push(server);
+    const port = await listen(server);
+    const proxied = new URL(target);
+    proxied.port = String(port);
+    env[variable] = proxied.toString().replace(/\/$/, '');
+  }
+  return {
+    env,
+    count() {
+      current = { arrivals: [], responded: false };
+      const counted = current;
+      return {
+        arrivals: counted.arrivals,
+        answered: () => {
+          counted.responded = true;
+        },
+      };
+    },
+    async close() {
+      for (const server of servers) {
+        server.closeAllConnections();
+        await new Promise((done) => server.close(done));
+      }
+    },
+  };
+}
+
+/** The command names of an Upstash REST body: one command (`["GET","k"]`) or a pipeline of them. */
+function redisCommandsOf(body: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!Array.isArray(parsed)) return [];
+    const commands = Array.isArray(parsed[0]) ? (parsed as unknown[][]) : [parsed];
+    return commands.map((command) => String(command[0]).toUpperCase());
+  } catch {
+    return [];
+  }
+}
+
+interface Scenario {
+  name: string;
+  path: string;
+  /** Round trips before the response at most, where DESIGN sets a budget that fails the run. */
+  budget?: number;
+  goal: string;
+}
+
+function describeArrivals(arrivals: Arrival[]): string {
+  if (arrivals.length === 0) return 'none';
+  return arrivals
+    .map((arrival) => {
+      const commands = arrival.commands.length > 0 ? ` [${arrival.commands.join(', ')}]` : '';
+      return `${arrival.backend} ${arrival.path}${commands}`;
+    })
+    .join(', ');
+}
+
+export const roundTrips: Benchmark = {
+  name: 'round-trips',
+  async run(workDir) {
+    const stack = await startStackProcess(workDir);
+    const proxies = await startCountingProxies(stack.env).catch(async (error: unknown) => {
+      await stack.close();
+      throw error;
+    });
+    try {
+      const app = benchApp(proxies.env);
+      const userId = await registerBenchAccount(app);
+      const token = await loginBenchAccount(app);
+      await app.settled();
+
+      const scenarios: Scenario[] = [
+        // No route both requires a session and answers from cache yet: the cached profile read,
+        // sent with a bearer token, pays for the same deny-list read and rate-limit check.
+        {
+          name: 'read answered from cache, with a bearer token',
+          path: `/v1/users/${userId}`,
+          budget: 1,
+          goal: 'budget 1: one Redis pipeline',
+        },
+        {
+          name: 'authenticated read, uncached',
+          path: '/v1/me',
+          goal: 'goal 2: one Redis pipeline, one database request',
+        },
+      ];
+      const lines: string[] = [
+        'HTTP requests arriving at the local servers, per request (after one warm-up request)',
+      ];
+      const overBudget: string[] = [];
+      for (const scenario of scenarios) {
+        // The warm-up fills the cache and the limiter's script cache, as traffic would.
+        const warm = await app.request('GET', scenario.path, { token });
+        if (warm.status !== 200) {
+          throw new Error(`${scenario.path} answered ${warm.status}: ${await warm.text()}`);
+        }
+        await app.settled();
+        const counted = proxies.count();
+        const response = await app.request('GET', scenario.path, { token });
+        counted.answered();
+        await response.arrayBuffer();
+        await app.settled();
+        const onPath = counted.arrivals.filter((arrival) => !arrival.background);
+        const after = counted.arrivals.filter((arrival) => arrival.background);
+        lines.push(
+          `${scenario.name}, GET ${scenario.path.replace(userId, '{id}')}: ${onPath.length} round trip(s) before the response (${scenario.goal})`,
+          `    before: ${describeArrivals(onPath)}`,
+          `    after the response (waitUntil): ${describeArrivals(after)}`,
+        );
+        if (scenario.budget !== undefined && onPath.length > scenario.budget) {
+          overBudget.push(`${scenario.name}: ${onPath.length} round trips > ${scenario.budget}`);
+        }
+      }
+      return { lines, overBudget };
+    } finally {
+      await proxies.close();
+      await stack.close();
+    }
+  },
+};

@@ -1,0 +1,19 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../../app-env.ts';
+import {
+  createApiKeyHandler,
+  listApiKeysHandler,
+  revokeApiKeyHandler,
+} from './api-keys.handlers.ts';
+import { createApiKeyRoute, listApiKeysRoute, revokeApiKeyRoute } from './api-keys.routes.ts';
+
+/**
+ * POST and GET /v1/api-keys, DELETE /v1/api-keys/{id}. Keys authenticate through requireAuth
+ * (authenticateApiKey in api-key-auth.ts); their usage is written by recordApiKeyUsage, which the
+ * app registers ahead of every route.
+ */
+export function registerApiKeys(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createApiKeyRoute, createApiKeyHandler);
+  app.openapi(listApiKeysRoute, listApiKeysHandler);
+  app.openapi(revokeApiKeyRoute, revokeApiKeyHandler);
+}

@@ -1,0 +1,184 @@
+// Business rules for API keys: what a key may be given, how it is made and kept (only its SHA-256
+// is stored), and when a presented key stands for its owner.
+import type { Principal } from '../../app-env.ts';
+import type { UserRole } from '../../db/schema.ts';
+import type { Cache } from '../../lib/cache.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
+import { type PageRequest, paginationOf } from '../../lib/pagination.ts';
+import { permissionsOf } from '../../lib/permissions.ts';
+import type { ApiKeyRow, ApiKeysRepository } from './api-keys.repository.ts';
+import {
+  type ApiKeySortColumn,
+  type ApiKeyView,
+  type CreateApiKeyBody,
+  type CreatedApiKey,
+  maxLifetimeDays,
+} from './api-keys.schemas.ts';
+
+export interface ApiKeysServiceDeps {
+  apiKeys: ApiKeysRepository;
+  clock: Clock;
+  cache: Cache;
+}
+
+/** Key records cached for authentication, keyed by the key's hash. */
+const apiKeysCacheGroup = 'api-keys';
+const recordTtlSeconds = 60;
+
+/**
+ * Every cached key record stops counting at once. Whatever changes what a key stands for must
+ * call it: revocation here, and the owner's soft delete or role change. A group invalidation (one
+ * INCR) rather than deleting one entry: its version stamp also voids a fill already under way.
+ */
+export function forgetApiKeyRecords(cache: Cache): Promise<void> {
+  return cache.group(apiKeysCacheGroup).invalidate();
+}
+
+const dayMs = 86_400_000;
+/** 'sk_' and 43 base64url characters: 32 random bytes, unpadded. */
+const keyPattern = /^sk_[A-Za-z0-9_-]{43}$/;
+const prefixLength = 10;
+
+function generateApiKey(): string {
+  return `sk_${randomToken(32)}`;
+}
+
+export function isWellFormedApiKey(key: string): boolean {
+  return keyPattern.test(key);
+}
+
+const iso = (date: Date | null) => (date === null ? null : date.toISOString());
+
+/** The fields a key's owner sees, named one by one: never the hash. */
+export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: iso(row.expiresAt),
+    lastUsedAt: iso(row.lastUsedAt),
+    revokedAt: iso(row.revokedAt),
+  };
+}
+
+function invalidExpiry(message: string): AppError {
+  return new AppError('VALIDATION_FAILED', message, {
+    details: { fields: [{ path: 'expiresAt', message }] },
+  });
+}
+
+function expiryOf(body: CreateApiKeyBody, now: Date): Date | null {
+  if (body.expiresInDays !== undefined) return new Date(now.getTime() + body.expiresInDays * dayMs);
+  if (body.expiresAt === undefined) return null;
+  const expiresAt = new Date(body.expiresAt);
+  if (expiresAt <= now) throw invalidExpiry('expiresAt must be in the future');
+  if (expiresAt.getTime() - now.getTime() > maxLifetimeDays * dayMs) {
+    throw invalidExpiry(`expiresAt must be at most ${maxLifetimeDays} days away`);
+  }
+  return expiresAt;
+}
+
+/** A key may do only what its owner may do, and must be asked for by a session (see the routes). */
+export async function createApiKey(
+  deps: ApiKeysServiceDeps,
+  owner: Principal,
+  body: CreateApiKeyBody,
+): Promise<CreatedApiKey> {
+  const scopes = [...new Set(body.scopes)];
+  const held: readonly string[] = permissionsOf(owner.role);
+  const notHeld = scopes.filter((scope) => !held.includes(scope));
+  if (notHeld.length > 0) {
+    throw new AppError('FORBIDDEN', 'A key cannot be given permissions its owner does not hold', {
+      details: { scopes: notHeld },
+    });
+  }
+  const now = deps.clock.now();
+  const key = generateApiKey();
+  const row = await deps.apiKeys.insert({
+    userId: owner.userId,
+    name: body.name,
+    prefix: key.slice(0, prefixLength),
+    keyHash: await sha256Hex(key),
+    scopes,
+    createdAt: now,
+    expiresAt: expiryOf(body, now),
+  });
+  return { ...toApiKeyView(row), key };
+}
+
+export async function listApiKeys(
+  deps: ApiKeysServiceDeps,
+  ownerId: string,
+  page: PageRequest<ApiKeySortColumn>,
+) {
+  const { rows, total } = await deps.apiKeys.listByOwner(ownerId, page);
+  return { items: rows.map(toApiKeyView), pagination: paginationOf(page, total) };
+}
+
+/** Another user's key answers exactly like one that does not exist: ids do not leak. */
+export async function revokeApiKey(
+  deps: ApiKeysServiceDeps,
+  ownerId: string,
+  id: string,
+): Promise<ApiKeyView> {
+  const row = await deps.apiKeys.revoke(ownerId, id, deps.clock.now());
+  if (row === undefined) throw new AppError('NOT_FOUND', 'API key not found');
+  // Awaited: the key must stop working before the owner is told it has.
+  await forgetApiKeyRecords(deps.cache);
+  return toApiKeyView(row);
+}
+
+/** What authentication keeps of a key between requests: times as epoch milliseconds. */
+export type ApiKeyRecord = {
+  id: string;
+  userId: string;
+  scopes: string[];
+  expiresAt: number | null;
+  revokedAt: number | null;
+  ownerRole: UserRole;
+  ownerEmailVerified: boolean;
+  ownerDeleted: boolean;
+};
+
+const epochMs = (date: Date | null) => (date === null ? null : date.getTime());
+
+/** The key's record, or null for a hash no key has (cached too, so guessing stays off the database). */
+export function findApiKeyRecord(
+  deps: ApiKeysServiceDeps,
+  keyHash: string,
+): Promise<ApiKeyRecord | null> {
+  return deps.cache
+    .group(apiKeysCacheGroup)
+    .getOrSet(keyHash, recordTtlSeconds, async (): Promise<ApiKeyRecord | null> => {
+      const row = await deps.apiKeys.findForAuthentication(keyHash);
+      if (row === undefined) return null;
+      return {
+        id: row.id,
+        userId: row.userId,
+        scopes: row.scopes,
+        expiresAt: epochMs(row.expiresAt),
+        revokedAt: epochMs(row.revokedAt),
+        ownerRole: row.ownerRole,
+        ownerEmailVerified: row.ownerEmailVerifiedAt !== null,
+        ownerDeleted: row.ownerDeletedAt !== null,
+      };
+    });
+}
+
+/** Who a key stands for, or undefined when it is revoked, expired or its owner is deleted. */
+export function principalOfKey(record: ApiKeyRecord | null, now: Date): Principal | undefined {
+  if (record === null || record.revokedAt !== null || record.ownerDeleted) return undefined;
+  if (record.expiresAt !== null && record.expiresAt <= now.getTime()) return undefined;
+  return {
+    userId: record.userId,
+    role: record.ownerRole,
+    emailVerified: record.ownerEmailVerified,
+    via: 'api-key',
+    apiKeyId: record.id,
+    scopes: record.scopes,
+  };
+}

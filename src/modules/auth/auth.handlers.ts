@@ -1,0 +1,165 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../app-env.ts';
+import { clientIp } from '../../lib/client-ip.ts';
+import { verifyCsrf } from '../../lib/csrf.ts';
+import { ok } from '../../lib/envelope.ts';
+import { AppError } from '../../lib/errors.ts';
+import {
+  clearSessionCookies,
+  issueSession,
+  refreshCookieOf,
+  revokeSession,
+  rotateRefreshToken,
+  type Session,
+  type SessionUser,
+  sessionCookieOf,
+  setSessionCookies,
+} from '../../lib/sessions.ts';
+import { serializeUser } from '../../lib/user-serializer.ts';
+import { waitUntil } from '../../lib/wait-until.ts';
+import { principalOf } from '../../middleware/auth.ts';
+import { createAuthRepository } from './auth.repository.ts';
+import type {
+  changePasswordRoute,
+  confirmVerificationRoute,
+  deleteAccountRoute,
+  forgotPasswordRoute,
+  loginRoute,
+  logoutRoute,
+  refreshRoute,
+  registerRoute,
+  requestVerificationRoute,
+  resetPasswordRoute,
+} from './auth.routes.ts';
+import {
+  type AuthServiceDeps,
+  authenticate,
+  changePassword,
+  confirmEmail,
+  deleteAccount,
+  register,
+  requestEmailVerification,
+  requestPasswordReset,
+  resetPassword,
+} from './auth.service.ts';
+import { failedAttempts } from './failed-attempts.ts';
+
+type SessionMode = 'bearer' | 'cookie';
+
+function serviceOf(c: Context<AppEnv>): AuthServiceDeps {
+  return {
+    deps: c.var.deps,
+    accounts: createAuthRepository(c.var.deps.db),
+    defer: (task, work) => waitUntil(c, task, work),
+  };
+}
+
+async function startSession(c: Context<AppEnv>, user: SessionUser, mode: SessionMode) {
+  const session = await issueSession(c.var.deps, user, {
+    ip: clientIp(c),
+    ...(c.req.header('user-agent') !== undefined && { userAgent: c.req.header('user-agent') }),
+  });
+  return sessionBody(c, session, mode);
+}
+
+/** Bearer mode: the tokens in the body. Cookie mode: the tokens in cookies, only the CSRF token here. */
+function sessionBody(c: Context<AppEnv>, session: Session, mode: SessionMode) {
+  const expiries = {
+    accessTokenExpiresAt: session.accessTokenExpiresAt.toISOString(),
+    refreshTokenExpiresAt: session.refreshTokenExpiresAt.toISOString(),
+  };
+  if (mode === 'cookie') return { ...expiries, ...setSessionCookies(c, session) };
+  return { accessToken: session.accessToken, refreshToken: session.refreshToken, ...expiries };
+}
+
+const accepted = (message: string) => ({ message });
+
+export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
+  const { mode } = c.req.valid('query');
+  const user = await register(serviceOf(c), c.req.valid('json'));
+  c.var.event.userId = user.id;
+  const session = await startSession(c, user, mode);
+  return ok(c, { user: serializeUser(user, 'self'), session }, 201);
+};
+
+export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) => {
+  const { mode } = c.req.valid('query');
+  const { email, password } = c.req.valid('json');
+  const user = await authenticate(serviceOf(c), await failedAttempts(c), email, password);
+  c.var.event.userId = user.id;
+  const session = await startSession(c, user, mode);
+  return ok(c, { user: serializeUser(user, 'self'), session }, 200);
+};
+
+export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (c) => {
+  const fromBody = c.req.valid('json')?.refreshToken;
+  const fromCookie = fromBody === undefined ? refreshCookieOf(c) : undefined;
+  // The cookie comes with any request the browser sends, other sites' included.
+  if (fromCookie !== undefined) verifyCsrf(c);
+  const refreshToken = fromBody ?? fromCookie;
+  if (refreshToken === undefined) {
+    throw new AppError('UNAUTHORIZED', 'No refresh token: send it in the body or the cookie');
+  }
+  const session = await rotateRefreshToken(c.var.deps, refreshToken);
+  return ok(c, sessionBody(c, session, fromCookie === undefined ? 'bearer' : 'cookie'), 200);
+};
+
+export const logoutHandler: RouteHandler<typeof logoutRoute, AppEnv> = async (c) => {
+  const principal = principalOf(c);
+  const refreshToken = c.req.valid('json')?.refreshToken ?? refreshCookieOf(c);
+  await revokeSession(c.var.deps, principal, refreshToken);
+  if (sessionCookieOf(c) !== undefined || refreshCookieOf(c) !== undefined) {
+    clearSessionCookies(c);
+  }
+  return c.body(null, 204);
+};
+
+export const requestVerificationHandler: RouteHandler<
+  typeof requestVerificationRoute,
+  AppEnv
+> = async (c) => {
+  await requestEmailVerification(serviceOf(c), principalOf(c).userId);
+  return ok(c, accepted('A verification email is on its way'), 202);
+};
+
+export const confirmVerificationHandler: RouteHandler<
+  typeof confirmVerificationRoute,
+  AppEnv
+> = async (c) => {
+  const user = await confirmEmail(serviceOf(c), c.req.valid('json').token);
+  return ok(c, serializeUser(user, 'self'), 200);
+};
+
+export const forgotPasswordHandler: RouteHandler<typeof forgotPasswordRoute, AppEnv> = async (
+  c,
+) => {
+  requestPasswordReset(serviceOf(c), c.req.valid('json').email);
+  return ok(c, accepted('If this email has an account, a reset link is on its way'), 202);
+};
+
+export const resetPasswordHandler: RouteHandler<typeof resetPasswordRoute, AppEnv> = async (c) => {
+  const { token, password } = c.req.valid('json');
+  await resetPassword(serviceOf(c), token, password);
+  return c.body(null, 204);
+};
+
+export const changePasswordHandler: RouteHandler<typeof changePasswordRoute, AppEnv> = async (
+  c,
+) => {
+  const { userId } = principalOf(c);
+  const { currentPassword, newPassword } = c.req.valid('json');
+  const attempts = await failedAttempts(c, `user:${userId}`);
+  const user = await changePassword(serviceOf(c), attempts, userId, currentPassword, newPassword);
+  const mode = sessionCookieOf(c) === undefined ? 'bearer' : 'cookie';
+  const session = await startSession(c, user, mode);
+  return ok(c, { user: serializeUser(user, 'self'), session }, 200);
+};
+
+export const deleteAccountHandler: RouteHandler<typeof deleteAccountRoute, AppEnv> = async (c) => {
+  const { userId } = principalOf(c);
+  const attempts = await failedAttempts(c, `user:${userId}`);
+  await deleteAccount(serviceOf(c), attempts, userId, c.req.valid('json').password);
+  if (sessionCookieOf(c) !== undefined) clearSessionCookies(c);
+  return c.body(null, 204);
+};

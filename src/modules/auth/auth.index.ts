@@ -1,0 +1,40 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../../app-env.ts';
+import {
+  changePasswordHandler,
+  confirmVerificationHandler,
+  deleteAccountHandler,
+  forgotPasswordHandler,
+  loginHandler,
+  logoutHandler,
+  refreshHandler,
+  registerHandler,
+  requestVerificationHandler,
+  resetPasswordHandler,
+} from './auth.handlers.ts';
+import {
+  changePasswordRoute,
+  confirmVerificationRoute,
+  deleteAccountRoute,
+  forgotPasswordRoute,
+  loginRoute,
+  logoutRoute,
+  refreshRoute,
+  registerRoute,
+  requestVerificationRoute,
+  resetPasswordRoute,
+} from './auth.routes.ts';
+
+/** /v1/auth/*: accounts, sign-in, sessions, email verification and passwords. */
+export function registerAuth(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(registerRoute, registerHandler);
+  app.openapi(loginRoute, loginHandler);
+  app.openapi(refreshRoute, refreshHandler);
+  app.openapi(logoutRoute, logoutHandler);
+  app.openapi(requestVerificationRoute, requestVerificationHandler);
+  app.openapi(confirmVerificationRoute, confirmVerificationHandler);
+  app.openapi(forgotPasswordRoute, forgotPasswordHandler);
+  app.openapi(resetPasswordRoute, resetPasswordHandler);
+  app.openapi(changePasswordRoute, changePasswordHandler);
+  app.openapi(deleteAccountRoute, deleteAccountHandler);
+}

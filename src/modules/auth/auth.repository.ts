@@ -1,0 +1,252 @@
+// SQL for accounts: credentials, password history and the single-use tokens sent by email. Each
+// write that must happen together is one db.batch, which libSQL runs as one transaction in one
+// round trip; statements that depend on the one before run only `WHERE changes() = 1`, so a token
+// already spent changes nothing at all.
+import { and, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import {
+  type OneTimeTokenPurpose,
+  oneTimeTokens,
+  passwordHistory,
+  type UserRow,
+  users,
+} from '../../db/schema.ts';
+
+/** How many recent passwords a new one may not repeat (the current one included). */
+export const PASSWORD_HISTORY_DEPTH = 5;
+
+export interface NewAccount {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  at: Date;
+  verification: { id: string; tokenHash: string; expiresAt: Date };
+}
+
+export interface IssuedToken {
+  id: string;
+  userId: string;
+  purpose: OneTimeTokenPurpose;
+  tokenHash: string;
+  expiresAt: Date;
+  at: Date;
+}
+
+export interface AuthRepository {
+  /** Inserts the user, its first history row and its verification token; false if the email is taken. */
+  createAccount(account: NewAccount): Promise<boolean>;
+  /** An active user by (lower-cased) email, with the password hash. */
+  findActiveByEmail(email: string): Promise<UserRow | undefined>;
+  findActiveById(id: string): Promise<UserRow | undefined>;
+  recentPasswordHashes(userId: string): Promise<string[]>;
+  /** The same password, hashed with today's parameters: no history row, it is not a new password. */
+  rehashPassword(userId: string, passwordHash: string): Promise<void>;
+  /** Sets a new password, records it in the history and drops history beyond its depth. */
+  setPassword(userId: string, passwordHash: string, at: Date): Promise<void>;
+  /** Stores a new token; earlier unused tokens of the same purpose stop working. */
+  issueToken(token: IssuedToken): Promise<void>;
+  /** The user a live (unused, unexpired) token belongs to, with that user's recent password hashes. */
+  findLiveToken(
+    tokenHash: string,
+    purpose: OneTimeTokenPurpose,
+    now: Date,
+  ): Promise<{ tokenId: string; user: UserRow; recentHashes: string[] } | undefined>;
+  /** Spends the token and marks the email verified; undefined if the token was already spent. */
+  confirmEmail(tokenId: string, userId: string, at: Date): Promise<UserRow | undefined>;
+  /** Spends the token and sets the new password; false if the token was already spent. */
+  resetPassword(tokenId: string, userId: string, passwordHash: string, at: Date): Promise<boolean>;
+  softDelete(userId: string, at: Date): Promise<boolean>;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause.message.includes('UNIQUE constraint failed')) return true;
+  }
+  return false;
+}
+
+export function createAuthRepository(db: Database): AuthRepository {
+  const active = (where: SQL) => and(where, isNull(users.deletedAt));
+
+  const historyInsert = (userId: string, passwordHash: string, at: Date, onlyIfChanged: boolean) =>
+    db.run(
+      sql`INSERT INTO ${passwordHistory} (id, user_id, password_hash, created_at)
+        SELECT ${crypto.randomUUID()}, ${userId}, ${passwordHash}, ${at.getTime()}
+        WHERE ${onlyIfChanged ? sql`changes() = 1` : sql`1`}`,
+    );
+
+  // Keeps the newest rows only: the history is bounded, and older hashes are not kept around.
+  const historyPrune = (userId: string) =>
+    db.run(
+      sql`DELETE FROM ${passwordHistory} WHERE ${passwordHistory.userId} = ${userId}
+        AND ${passwordHistory.id} NOT IN (
+          SELECT ${passwordHistory.id} FROM ${passwordHistory}
+          WHERE ${passwordHistory.userId} = ${userId}
+          ORDER BY ${passwordHistory.createdAt} DESC, rowid DESC
+          LIMIT ${PASSWORD_HISTORY_DEPTH}
+        )`,
+    );
+
+  const spendToken = (tokenId: string, at: Date) =>
+    db
+      .update(oneTimeTokens)
+      .set({ usedAt: at })
+      .where(and(eq(oneTimeTokens.id, tokenId), isNull(oneTimeTokens.usedAt)));
+
+  const recentHashesQuery = (userId: string) =>
+    db
+      .select({ passwordHash: passwordHistory.passwordHash })
+      .from(passwordHistory)
+      .where(eq(passwordHistory.userId, userId))
+      .orderBy(desc(passwordHistory.createdAt), desc(sql`rowid`))
+      .limit(PASSWORD_HISTORY_DEPTH);
+
+  return {
+    async createAccount(account) {
+      try {
+        await db.batch([
+          db.insert(users).values({
+            id: account.id,
+            email: account.email,
+            name: account.name,
+            passwordHash: account.passwordHash,
+            passwordChangedAt: account.at,
+            createdAt: account.at,
+            updatedAt: account.at,
+          }),
+          historyInsert(account.id, account.passwordHash, account.at, false),
+          db.insert(oneTimeTokens).values({
+            id: account.verification.id,
+            userId: account.id,
+            purpose: 'email_verification',
+            tokenHash: account.verification.tokenHash,
+            expiresAt: account.verification.expiresAt,
+            createdAt: account.at,
+          }),
+        ]);
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+
+    async findActiveByEmail(email) {
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(active(eq(users.email, email)))
+        .limit(1);
+      return row;
+    },
+
+    async findActiveById(id) {
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(active(eq(users.id, id)))
+        .limit(1);
+      return row;
+    },
+
+    async recentPasswordHashes(userId) {
+      const rows = await recentHashesQuery(userId);
+      return rows.map((row) => row.passwordHash);
+    },
+
+    async rehashPassword(userId, passwordHash) {
+      await db.update(users).set({ passwordHash }).where(eq(users.id, userId));
+    },
+
+    async setPassword(userId, passwordHash, at) {
+      await db.batch([
+        db
+          .update(users)
+          .set({ passwordHash, passwordChangedAt: at, updatedAt: at })
+          .where(eq(users.id, userId)),
+        historyInsert(userId, passwordHash, at, false),
+        historyPrune(userId),
+      ]);
+    },
+
+    async issueToken(token) {
+      await db.batch([
+        db
+          .update(oneTimeTokens)
+          .set({ usedAt: token.at })
+          .where(
+            and(
+              eq(oneTimeTokens.userId, token.userId),
+              eq(oneTimeTokens.purpose, token.purpose),
+              isNull(oneTimeTokens.usedAt),
+            ),
+          ),
+        db.insert(oneTimeTokens).values({
+          id: token.id,
+          userId: token.userId,
+          purpose: token.purpose,
+          tokenHash: token.tokenHash,
+          expiresAt: token.expiresAt,
+          createdAt: token.at,
+        }),
+      ]);
+    },
+
+    async findLiveToken(tokenHash, purpose, now) {
+      const [found] = await db
+        .select({ tokenId: oneTimeTokens.id, user: users })
+        .from(oneTimeTokens)
+        .innerJoin(users, eq(users.id, oneTimeTokens.userId))
+        .where(
+          and(
+            eq(oneTimeTokens.tokenHash, tokenHash),
+            eq(oneTimeTokens.purpose, purpose),
+            isNull(oneTimeTokens.usedAt),
+            gt(oneTimeTokens.expiresAt, now),
+            isNull(users.deletedAt),
+          ),
+        )
+        .limit(1);
+      if (found === undefined) return undefined;
+      const recentHashes =
+        purpose === 'password_reset' ? await recentHashesQuery(found.user.id) : [];
+      return { ...found, recentHashes: recentHashes.map((row) => row.passwordHash) };
+    },
+
+    async confirmEmail(tokenId, userId, at) {
+      const [, updated] = await db.batch([
+        spendToken(tokenId, at),
+        db
+          .update(users)
+          .set({ emailVerifiedAt: at, updatedAt: at })
+          .where(and(eq(users.id, userId), sql`changes() = 1`))
+          .returning(),
+      ]);
+      return updated[0];
+    },
+
+    async resetPassword(tokenId, userId, passwordHash, at) {
+      const [, updated] = await db.batch([
+        spendToken(tokenId, at),
+        db
+          .update(users)
+          .set({ passwordHash, passwordChangedAt: at, updatedAt: at })
+          .where(and(eq(users.id, userId), isNull(users.deletedAt), sql`changes() = 1`))
+          .returning({ id: users.id }),
+        historyInsert(userId, passwordHash, at, true),
+        historyPrune(userId),
+      ]);
+      return updated.length === 1;
+    },
+
+    async softDelete(userId, at) {
+      const rows = await db
+        .update(users)
+        .set({ deletedAt: at, updatedAt: at })
+        .where(active(eq(users.id, userId)))
+        .returning({ id: users.id });
+      return rows.length === 1;
+    },
+  };
+}

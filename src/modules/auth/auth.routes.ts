@@ -1,0 +1,209 @@
+// The accounts routes' OpenAPI definitions: the same schemas validate requests.
+import { createRoute } from '@hono/zod-openapi';
+import { errorEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
+import { selfUserSchema } from '../../lib/user-serializer.ts';
+import { requireAuth, requireSession } from '../../middleware/auth.ts';
+import { rateLimit } from '../../middleware/rate-limit.ts';
+
+import {
+  acceptedSchema,
+  changePasswordBodySchema,
+  deleteAccountBodySchema,
+  forgotPasswordBodySchema,
+  loginBodySchema,
+  logoutBodySchema,
+  refreshBodySchema,
+  registerBodySchema,
+  resetPasswordBodySchema,
+  sessionModeQuerySchema,
+  sessionSchema,
+  signedInSchema,
+  tokenBodySchema,
+} from './auth.schemas.ts';
+
+const errorContent = { 'application/json': { schema: errorEnvelopeSchema } };
+const json = <T>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+const success = <T extends Parameters<typeof successEnvelopeSchema>[0]>(
+  description: string,
+  data: T,
+) => ({ description, content: { 'application/json': { schema: successEnvelopeSchema(data) } } });
+const error = (description: string) => ({ description, content: errorContent });
+
+const validation = error('The body fails its schema (code VALIDATION_FAILED).');
+const policy = error(
+  'The new password breaks the policy (code PASSWORD_POLICY; `details.issues` lists each rule).',
+);
+const unauthenticated = error('No valid session or API key (code UNAUTHORIZED).');
+const tooMany = error("Over the route's rate limit (code RATE_LIMITED, with Retry-After).");
+const noContent = { description: 'Done; no body.' };
+
+export const registerRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/register',
+  tags: ['Auth'],
+  summary: 'Create an account and sign in',
+  description:
+    'Creates the account (the email is stored lower-cased), queues the verification email and ' +
+    'answers with the user and a session. Throttled per client address (policy `signup`).',
+  middleware: [rateLimit('signup')],
+  request: { query: sessionModeQuerySchema, body: json(registerBodySchema) },
+  responses: {
+    201: success('The new account, signed in.', signedInSchema),
+    409: error('The email already has an account (code CONFLICT).'),
+    422: policy,
+    429: tooMany,
+  },
+});
+
+export const loginRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/login',
+  tags: ['Auth'],
+  summary: 'Sign in with email and password',
+  description:
+    'An unknown email, a deleted account and a wrong password get the same 401 after the same ' +
+    'work. Five FAILED attempts per 15 minutes per address and email (policy `auth`); successful ' +
+    'sign-ins are not counted. An unverified email may sign in.',
+  request: { query: sessionModeQuerySchema, body: json(loginBodySchema) },
+  responses: {
+    200: success('Signed in.', signedInSchema),
+    401: error('Wrong email or password (code INVALID_CREDENTIALS).'),
+    422: validation,
+    429: tooMany,
+    503: error('The throttle cannot be checked: refused rather than unmetered.'),
+  },
+});
+
+export const refreshRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/refresh',
+  tags: ['Auth'],
+  summary: 'Exchange a refresh token for a new session',
+  description:
+    'The refresh token (from the body, or in cookie mode from the refresh cookie, with the ' +
+    'X-CSRF-Token header) is rotated: it works once. Presented again, its whole family is ' +
+    'revoked (code REFRESH_TOKEN_REUSED). A cookie-mode refresh answers with new cookies.',
+  request: { body: { ...json(refreshBodySchema), required: false } },
+  responses: {
+    200: success('The new session.', sessionSchema),
+    401: error('Unknown, expired, revoked or reused refresh token.'),
+    403: error('Cookie mode without a valid Origin and X-CSRF-Token (code CSRF_FAILED).'),
+    422: validation,
+  },
+});
+
+export const logoutRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/logout',
+  tags: ['Auth'],
+  summary: 'End the session',
+  description:
+    'The access token is refused from this moment on (its id is deny-listed until it expires) ' +
+    'and the refresh token family is revoked; session cookies are cleared.',
+  middleware: [requireAuth()],
+  request: { body: { ...json(logoutBodySchema), required: false } },
+  responses: { 204: noContent, 401: unauthenticated },
+});
+
+export const requestVerificationRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/verify-email/request',
+  tags: ['Auth'],
+  summary: 'Send a new verification email',
+  description: 'Earlier links stop working. The link is valid for 24 hours.',
+  middleware: [requireAuth()],
+  responses: {
+    202: success('The email is queued.', acceptedSchema),
+    401: unauthenticated,
+    409: error('The email is already verified (code CONFLICT).'),
+  },
+});
+
+export const confirmVerificationRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/verify-email/confirm',
+  tags: ['Auth'],
+  summary: 'Verify the email with the token from the link',
+  description:
+    'The token works once, within 24 hours. Access tokens issued before carry the old state ' +
+    'until refreshed.',
+  request: { body: json(tokenBodySchema) },
+  responses: {
+    200: success('The user, verified.', selfUserSchema),
+    400: error('Invalid, expired or used token (code TOKEN_INVALID).'),
+    422: validation,
+  },
+});
+
+export const forgotPasswordRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/password/forgot',
+  tags: ['Auth'],
+  summary: 'Ask for a password reset email',
+  description:
+    'Always 202, whether or not the email has an account: the answer tells nothing. The link is ' +
+    'valid for 1 hour. Throttled per client address (policy `passwordReset`).',
+  middleware: [rateLimit('passwordReset')],
+  request: { body: json(forgotPasswordBodySchema) },
+  responses: {
+    202: success('Queued if the account exists.', acceptedSchema),
+    422: validation,
+    429: tooMany,
+  },
+});
+
+export const resetPasswordRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/password/reset',
+  tags: ['Auth'],
+  summary: 'Set a new password with the token from the reset email',
+  description: 'The token works once, within 1 hour. Every session of the account ends.',
+  request: { body: json(resetPasswordBodySchema) },
+  responses: {
+    204: noContent,
+    400: error('Invalid, expired or used token (code TOKEN_INVALID).'),
+    422: policy,
+  },
+});
+
+export const changePasswordRoute = createRoute({
+  method: 'post',
+  path: '/v1/auth/password/change',
+  tags: ['Auth'],
+  summary: 'Change the password',
+  description:
+    'Needs a session (not an API key) and the current password; a verified email is not ' +
+    'required. Every session ends; the answer carries a new one for this client (as cookies when ' +
+    'it signed in with cookies). Wrong current passwords count against the `auth` policy, per user.',
+  middleware: [requireAuth(), requireSession()],
+  request: { body: json(changePasswordBodySchema) },
+  responses: {
+    200: success('The password is changed; a new session.', signedInSchema),
+    401: error('No session (UNAUTHORIZED), or a wrong current password (INVALID_CREDENTIALS).'),
+    403: error('Called with an API key (code FORBIDDEN).'),
+    422: policy,
+    429: tooMany,
+  },
+});
+
+export const deleteAccountRoute = createRoute({
+  method: 'delete',
+  path: '/v1/auth/account',
+  tags: ['Auth'],
+  summary: "Delete one's own account",
+  description:
+    'A soft delete, confirmed with the password: the account can no longer sign in, is hidden ' +
+    'everywhere, and every session ends. An administrator can restore it.',
+  middleware: [requireAuth(), requireSession()],
+  request: { body: json(deleteAccountBodySchema) },
+  responses: {
+    204: noContent,
+    401: error('No session (UNAUTHORIZED), or a wrong password (INVALID_CREDENTIALS).'),
+    403: error('Called with an API key (code FORBIDDEN).'),
+    422: validation,
+    429: tooMany,
+  },
+});

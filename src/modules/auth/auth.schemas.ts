@@ -1,0 +1,100 @@
+// The accounts API's requests and responses. Password rules beyond "a string of bounded length"
+// live in the policy (src/lib/passwords.ts), which names every rule broken at once.
+import { z } from '@hono/zod-openapi';
+import { selfUserSchema } from '../../lib/user-serializer.ts';
+
+/** Generous: the policy refuses over 128 characters with a clear rule; this only bounds the body. */
+const passwordField = z.string().min(1).max(1024);
+
+const emailField = z
+  .email()
+  .max(254)
+  .transform((email) => email.toLowerCase())
+  .openapi({ example: 'ada@example.com', description: 'Compared without regard to case.' });
+
+const tokenField = z
+  .string()
+  .min(1)
+  .max(512)
+  .openapi({ description: 'The token from the link in the email.' });
+
+export const sessionModeQuerySchema = z.object({
+  mode: z
+    .enum(['bearer', 'cookie'])
+    .default('bearer')
+    .openapi({
+      param: { name: 'mode', in: 'query' },
+      description:
+        'bearer (default): the tokens are in the body. cookie: they are set as httpOnly, Secure, ' +
+        'SameSite cookies and left out of the body.',
+    }),
+});
+
+export const registerBodySchema = z
+  .object({
+    email: emailField,
+    name: z.string().trim().min(1).max(100).openapi({ example: 'Ada Lovelace' }),
+    password: passwordField.openapi({ example: 'Quartz#Meadow7Lantern' }),
+  })
+  .openapi('RegisterRequest');
+
+export const loginBodySchema = z
+  .object({ email: emailField, password: passwordField })
+  .openapi('LoginRequest');
+
+export const refreshBodySchema = z
+  .object({
+    refreshToken: z.string().min(1).max(512).optional().openapi({
+      description: 'Bearer mode. In cookie mode leave it out: the refresh cookie is used.',
+    }),
+  })
+  .openapi('RefreshRequest');
+
+export const logoutBodySchema = z
+  .object({
+    refreshToken: z.string().min(1).max(512).optional().openapi({
+      description: "The session's refresh token (bearer mode); revoked with the access token.",
+    }),
+  })
+  .openapi('LogoutRequest');
+
+export const tokenBodySchema = z.object({ token: tokenField }).openapi('EmailTokenRequest');
+
+export const forgotPasswordBodySchema = z
+  .object({ email: emailField })
+  .openapi('ForgotPasswordRequest');
+
+export const resetPasswordBodySchema = z
+  .object({ token: tokenField, password: passwordField })
+  .openapi('ResetPasswordRequest');
+
+export const changePasswordBodySchema = z
+  .object({ currentPassword: passwordField, newPassword: passwordField })
+  .openapi('ChangePasswordRequest');
+
+export const deleteAccountBodySchema = z
+  .object({ password: passwordField.openapi({ description: 'The current password, to confirm.' }) })
+  .openapi('DeleteAccountRequest');
+
+export const sessionSchema = z
+  .object({
+    accessToken: z.string().optional().openapi({ description: 'Bearer mode only.' }),
+    accessTokenExpiresAt: z.iso.datetime(),
+    refreshToken: z.string().optional().openapi({ description: 'Bearer mode only.' }),
+    refreshTokenExpiresAt: z.iso.datetime(),
+    csrfToken: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'Cookie mode only: send it back in the X-CSRF-Token header of every unsafe request ' +
+          "(also readable from the __Host-csrf cookie by a page on the API's own origin).",
+      }),
+  })
+  .openapi('Session');
+
+export const signedInSchema = z
+  .object({ user: selfUserSchema, session: sessionSchema })
+  .openapi('SignedIn');
+
+export const acceptedSchema = z.object({ message: z.string() }).openapi('Accepted');

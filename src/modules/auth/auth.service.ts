@@ -1,0 +1,258 @@
+// Business rules of accounts: who may sign in, what a new password must be, and what each
+// single-use token allows. No HTTP here: the handlers turn results into responses and sessions.
+import type { OneTimeTokenPurpose, UserRow } from '../../db/schema.ts';
+import type { Deps } from '../../deps.ts';
+import { AppError } from '../../lib/errors.ts';
+import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
+import {
+  checkPasswordPolicy,
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  type PasswordPolicyIssue,
+  verifyPassword,
+} from '../../lib/passwords.ts';
+import { revokeAllSessions } from '../../lib/sessions.ts';
+import { accountEmail, publishAccountEmail } from './account-emails.ts';
+import type { AuthRepository } from './auth.repository.ts';
+import type { FailedAttempts } from './failed-attempts.ts';
+
+const tokenLifetimeMs: Record<OneTimeTokenPurpose, number> = {
+  email_verification: 24 * 60 * 60 * 1000,
+  password_reset: 60 * 60 * 1000,
+};
+
+export interface AuthServiceDeps {
+  deps: Deps;
+  accounts: AuthRepository;
+  /** Runs work after the response where the runtime allows it (waitUntil); failures are logged. */
+  defer: (task: string, work: Promise<unknown>) => void;
+}
+
+const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'Invalid email or password');
+const invalidToken = () =>
+  new AppError('TOKEN_INVALID', 'This link is invalid, expired or already used');
+
+function policyError(issues: PasswordPolicyIssue[]): AppError {
+  return new AppError('PASSWORD_POLICY', 'The password does not meet the policy', {
+    details: { issues },
+  });
+}
+
+/** Every rule of a new password: the policy, and none of the last passwords again. */
+async function assertAcceptable(
+  password: string,
+  user: { email: string; name: string },
+  recentHashes: string[],
+): Promise<void> {
+  const issues = checkPasswordPolicy(password, { email: user.email, name: user.name });
+  if (issues.length > 0) throw policyError(issues);
+  const matches = await Promise.all(recentHashes.map((hash) => verifyPassword(password, hash)));
+  if (matches.some((match) => match.ok)) {
+    throw policyError([
+      { rule: 'recently_used', message: 'Must differ from your last 5 passwords' },
+    ]);
+  }
+}
+
+async function newToken(now: Date, purpose: OneTimeTokenPurpose) {
+  const token = randomToken();
+  return {
+    token,
+    id: crypto.randomUUID(),
+    tokenHash: await sha256Hex(token),
+    expiresAt: new Date(now.getTime() + tokenLifetimeMs[purpose]),
+  };
+}
+
+function sendEmail(
+  service: AuthServiceDeps,
+  type: Parameters<typeof accountEmail>[1],
+  user: { email: string; name: string },
+  token: { token: string; id: string },
+): void {
+  const email = accountEmail(service.deps, type, user, token.token);
+  service.defer('account-email', publishAccountEmail(service.deps, email, token.id));
+}
+
+export interface Registration {
+  email: string;
+  name: string;
+  password: string;
+}
+
+/** Creates the account and queues its verification email; 409 when the email is taken. */
+export async function register(service: AuthServiceDeps, input: Registration): Promise<UserRow> {
+  const issues = checkPasswordPolicy(input.password, input);
+  if (issues.length > 0) throw policyError(issues);
+  const now = service.deps.clock.now();
+  // Hashed before the duplicate check, so a taken email answers after the same work as a new one.
+  const passwordHash = await hashPassword(input.password);
+  const verification = await newToken(now, 'email_verification');
+  const user: UserRow = {
+    id: crypto.randomUUID(),
+    email: input.email,
+    name: input.name,
+    role: 'user',
+    passwordHash,
+    passwordChangedAt: now,
+    emailVerifiedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+  };
+  const created = await service.accounts.createAccount({
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    passwordHash,
+    at: now,
+    verification,
+  });
+  if (!created) throw new AppError('CONFLICT', 'An account with this email already exists');
+  sendEmail(service, 'email.verification', user, verification);
+  return user;
+}
+
+/**
+ * The user these credentials belong to. An unknown email, a soft-deleted account and a wrong
+ * password all cost one PBKDF2 and answer the same 401; each failure counts against the throttle.
+ */
+export async function authenticate(
+  service: AuthServiceDeps,
+  attempts: FailedAttempts,
+  email: string,
+  password: string,
+): Promise<UserRow> {
+  await attempts.ensureAllowed();
+  const user = await service.accounts.findActiveByEmail(email);
+  const stored = user?.passwordHash ?? DUMMY_PASSWORD_HASH;
+  const check = await verifyPassword(password, stored);
+  if (user === undefined || user.passwordHash === null || !check.ok) {
+    await attempts.recordFailure();
+    throw invalidCredentials();
+  }
+  if (check.needsRehash) {
+    await service.accounts.rehashPassword(user.id, await hashPassword(password));
+  }
+  return user;
+}
+
+/** The signed-in user, asked for their password again before something that cannot be undone. */
+async function confirmPassword(
+  service: AuthServiceDeps,
+  attempts: FailedAttempts,
+  userId: string,
+  password: string,
+): Promise<UserRow> {
+  await attempts.ensureAllowed();
+  const user = await service.accounts.findActiveById(userId);
+  if (user === undefined) throw new AppError('UNAUTHORIZED', 'Authentication required');
+  const check = await verifyPassword(password, user.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (user.passwordHash === null || !check.ok) {
+    await attempts.recordFailure();
+    throw invalidCredentials();
+  }
+  return user;
+}
+
+/** Sets a new password after checking the current one; every session of the user ends. */
+export async function changePassword(
+  service: AuthServiceDeps,
+  attempts: FailedAttempts,
+  userId: string,
+  currentPassword: string,
+  newPassword: string,
+): Promise<UserRow> {
+  const user = await confirmPassword(service, attempts, userId, currentPassword);
+  await assertAcceptable(newPassword, user, await service.accounts.recentPasswordHashes(userId));
+  const now = service.deps.clock.now();
+  await service.accounts.setPassword(userId, await hashPassword(newPassword), now);
+  await revokeAllSessions(service.deps, userId);
+  return { ...user, passwordChangedAt: now, updatedAt: now };
+}
+
+/** Soft-deletes the account after checking its password; every session ends. */
+export async function deleteAccount(
+  service: AuthServiceDeps,
+  attempts: FailedAttempts,
+  userId: string,
+  password: string,
+): Promise<void> {
+  await confirmPassword(service, attempts, userId, password);
+  await service.accounts.softDelete(userId, service.deps.clock.now());
+  await revokeAllSessions(service.deps, userId);
+}
+
+/** Sends a new verification link (earlier ones stop working); 409 once the email is verified. */
+export async function requestEmailVerification(
+  service: AuthServiceDeps,
+  userId: string,
+): Promise<void> {
+  const user = await service.accounts.findActiveById(userId);
+  if (user === undefined) throw new AppError('UNAUTHORIZED', 'Authentication required');
+  if (user.emailVerifiedAt !== null) {
+    throw new AppError('CONFLICT', 'This email address is already verified');
+  }
+  const now = service.deps.clock.now();
+  const token = await newToken(now, 'email_verification');
+  await service.accounts.issueToken({ ...token, userId, purpose: 'email_verification', at: now });
+  sendEmail(service, 'email.verification', user, token);
+}
+
+export async function confirmEmail(service: AuthServiceDeps, token: string): Promise<UserRow> {
+  const now = service.deps.clock.now();
+  const live = await service.accounts.findLiveToken(
+    await sha256Hex(token),
+    'email_verification',
+    now,
+  );
+  if (live === undefined) throw invalidToken();
+  const user = await service.accounts.confirmEmail(live.tokenId, live.user.id, now);
+  if (user === undefined) throw invalidToken();
+  return user;
+}
+
+/**
+ * Queues a reset link if the email belongs to an active account. All of it runs after the
+ * response, so the answer (always 202) and its timing say nothing about whether it does.
+ */
+export function requestPasswordReset(service: AuthServiceDeps, email: string): void {
+  const work = async () => {
+    const user = await service.accounts.findActiveByEmail(email);
+    if (user === undefined) return;
+    const now = service.deps.clock.now();
+    const token = await newToken(now, 'password_reset');
+    await service.accounts.issueToken({
+      ...token,
+      userId: user.id,
+      purpose: 'password_reset',
+      at: now,
+    });
+    await publishAccountEmail(
+      service.deps,
+      accountEmail(service.deps, 'email.password-reset', user, token.token),
+      token.id,
+    );
+  };
+  service.defer('password-reset-email', work());
+}
+
+/** Sets the password a reset link was sent for; the link works once, and every session ends. */
+export async function resetPassword(
+  service: AuthServiceDeps,
+  token: string,
+  password: string,
+): Promise<void> {
+  const now = service.deps.clock.now();
+  const live = await service.accounts.findLiveToken(await sha256Hex(token), 'password_reset', now);
+  if (live === undefined) throw invalidToken();
+  await assertAcceptable(password, live.user, live.recentHashes);
+  const reset = await service.accounts.resetPassword(
+    live.tokenId,
+    live.user.id,
+    await hashPassword(password),
+    now,
+  );
+  if (!reset) throw invalidToken();
+  await revokeAllSessions(service.deps, live.user.id);
+}

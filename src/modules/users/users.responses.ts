@@ -1,0 +1,18 @@
+// The request bodies and error responses the users routes share, described once.
+import type { z } from '@hono/zod-openapi';
+import { errorEnvelopeSchema } from '../../lib/envelope.ts';
+
+const errorContent = { 'application/json': { schema: errorEnvelopeSchema } };
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+/** An error response whose description names when it happens and its code. */
+export const failure = (description: string) => ({ description, content: errorContent });
+
+export const unauthorized = failure('No valid session or API key (code UNAUTHORIZED).');
+export const forbidden = (what: string) => failure(`${what} (code FORBIDDEN).`);
+export const invalid = (what: string) => failure(`${what} (code VALIDATION_FAILED).`);
+export const notFound = (what: string) => failure(`${what} (code NOT_FOUND).`);
