@@ -48,7 +48,7 @@ export class AccessTokenError extends Error {
 /** The unverified id and subject of a token, to start its deny-list read early; never trusted. */
 export interface TokenPeek {
   tokenId: string;
-  userId: string;
+  sessionId: string;
 }
 
 export interface AccessTokens {
@@ -159,9 +159,9 @@ export function createAccessTokens(
 
     peek(token) {
       try {
-        const { jti, sub } = decodeJwt(token);
-        return typeof jti === 'string' && typeof sub === 'string'
-          ? { tokenId: jti, userId: sub }
+        const { jti, sid } = decodeJwt(token);
+        return typeof jti === 'string' && typeof sid === 'string'
+          ? { tokenId: jti, sessionId: sid }
           : undefined;
       } catch {
         return undefined;

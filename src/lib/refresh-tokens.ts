@@ -37,17 +37,24 @@ export interface RefreshTokenRepository {
   rotate(request: RotateRequest): Promise<RotationOutcome>;
   /** Revokes the family, but only if it belongs to the user. */
   revokeFamily(familyId: string, userId: string, now: Date): Promise<void>;
-  /** Revokes the family of the token with this hash, but only if it belongs to the user. */
-  revokeFamilyOfToken(tokenHash: string, userId: string, now: Date): Promise<void>;
-  revokeAllOfUser(userId: string, now: Date): Promise<void>;
+  /**
+   * Revokes the family of the token with this hash, if it belongs to the user; returns the
+   * family's id when it was still live.
+   */
+  revokeFamilyOfToken(tokenHash: string, userId: string, now: Date): Promise<string[]>;
+  /** Revokes every live family of the user and returns their ids (the sessions to deny). */
+  revokeAllOfUser(userId: string, now: Date): Promise<string[]>;
 }
 
 export function createRefreshTokenRepository(db: Database): RefreshTokenRepository {
-  const revokeWhere = (condition: SQL | undefined, now: Date) =>
-    db
+  const revokeWhere = async (condition: SQL | undefined, now: Date): Promise<string[]> => {
+    const rows = await db
       .update(refreshTokens)
       .set({ revokedAt: now })
-      .where(and(condition, isNull(refreshTokens.revokedAt)));
+      .where(and(condition, isNull(refreshTokens.revokedAt)))
+      .returning({ familyId: refreshTokens.familyId });
+    return [...new Set(rows.map((row) => row.familyId))];
+  };
 
   return {
     async insert(token) {
@@ -116,11 +123,11 @@ export function createRefreshTokenRepository(db: Database): RefreshTokenReposito
         .select({ familyId: refreshTokens.familyId })
         .from(refreshTokens)
         .where(and(eq(refreshTokens.tokenHash, tokenHash), eq(refreshTokens.userId, userId)));
-      await revokeWhere(inArray(refreshTokens.familyId, family), now);
+      return revokeWhere(inArray(refreshTokens.familyId, family), now);
     },
 
-    async revokeAllOfUser(userId, now) {
-      await revokeWhere(eq(refreshTokens.userId, userId), now);
+    revokeAllOfUser(userId, now) {
+      return revokeWhere(eq(refreshTokens.userId, userId), now);
     },
   };
 }

@@ -17,7 +17,7 @@ import { csrfCookie, newCsrfToken } from './csrf.ts';
 import { AppError } from './errors.ts';
 import { randomToken, sha256Hex } from './opaque-tokens.ts';
 import { createRefreshTokenRepository, type TokenOwner } from './refresh-tokens.ts';
-import { denyAccessToken, denyUserTokens } from './token-deny-list.ts';
+import { denyAccessToken, denySessions } from './token-deny-list.ts';
 
 export type SessionDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'clock' | 'logger' | 'tokens'>;
 
@@ -110,8 +110,8 @@ async function revokeFamilyOf(deps: SessionDeps, owner: TokenOwner): Promise<voi
   await Promise.all([
     createRefreshTokenRepository(deps.db).revokeFamily(owner.familyId, owner.userId, now),
     // The family's access tokens may be in the same wrong hands; the user's other sessions
-    // simply refresh theirs.
-    denyUserTokens(deps.redis, owner.userId, now, deps.config.ACCESS_TOKEN_TTL),
+    // are not touched.
+    denySessions(deps.redis, [owner.familyId], deps.config.ACCESS_TOKEN_TTL),
   ]);
 }
 
@@ -181,17 +181,21 @@ export async function revokeSession(
 ): Promise<void> {
   const now = deps.clock.now();
   const repository = createRefreshTokenRepository(deps.db);
+  const ttl = deps.config.ACCESS_TOKEN_TTL;
   await Promise.all([
     principal.tokenId !== undefined && principal.tokenExpiresAt !== undefined
       ? denyAccessToken(deps.redis, principal.tokenId, principal.tokenExpiresAt)
       : undefined,
     principal.sessionId !== undefined
-      ? repository.revokeFamily(principal.sessionId, principal.userId, now)
+      ? Promise.all([
+          repository.revokeFamily(principal.sessionId, principal.userId, now),
+          denySessions(deps.redis, [principal.sessionId], ttl),
+        ])
       : undefined,
     refreshToken !== undefined
-      ? sha256Hex(refreshToken).then((hash) =>
-          repository.revokeFamilyOfToken(hash, principal.userId, now),
-        )
+      ? sha256Hex(refreshToken)
+          .then((hash) => repository.revokeFamilyOfToken(hash, principal.userId, now))
+          .then((families) => denySessions(deps.redis, families, ttl))
       : undefined,
   ]);
 }
@@ -199,10 +203,8 @@ export async function revokeSession(
 /** Every session of the user ends now: password change or reset, account deletion. */
 export async function revokeAllSessions(deps: SessionDeps, userId: string): Promise<void> {
   const now = deps.clock.now();
-  await Promise.all([
-    createRefreshTokenRepository(deps.db).revokeAllOfUser(userId, now),
-    denyUserTokens(deps.redis, userId, now, deps.config.ACCESS_TOKEN_TTL),
-  ]);
+  const families = await createRefreshTokenRepository(deps.db).revokeAllOfUser(userId, now);
+  await denySessions(deps.redis, families, deps.config.ACCESS_TOKEN_TTL);
 }
 
 /**

@@ -1,20 +1,23 @@
-// Revoking access tokens before they expire, in Redis: `deny:<jti>` for one token (logout), and
-// `deny-user:<userId>` holding a time before which every token of that user is refused (password
-// change or reset, account deletion). Each entry lives only as long as the tokens it refuses.
+// Revoking access tokens before they expire, in Redis: `deny:<jti>` refuses one token (logout),
+// `deny-session:<sid>` every token of one session, i.e. one refresh-token family (logout, reuse
+// of a refresh token, password change or reset, role change, account deletion). Revoking by
+// session is exact: a session started after the revocation has a new id and is not caught, while
+// a token issued a moment before it is, whatever second each fell in. Each entry lives only as
+// long as the tokens it refuses.
 //
-// The read is one pair of GETEX commands, issued without awaiting: auto-pipelining (src/lib/redis.ts)
-// sends them in the very HTTP request of the rate-limit check. GETEX without options reads like
-// GET, but Upstash counts it as a write, so the primary answers it, which has seen the logout,
-// rather than a replica that may not have yet.
+// The read is one pair of GETEX commands issued without awaiting, in the tick of the rate-limit
+// check, so they leave in its pipelined request (src/lib/redis.ts). GETEX without options reads
+// like GET, but Upstash routes it as a write, to the primary, which has seen the logout, rather
+// than to a replica that may not have yet; the rate limiter's script goes there anyway.
 import { clockToleranceSeconds, type TokenPeek } from './access-tokens.ts';
 import type { UpstashRedis } from './redis.ts';
 import { withTimeout } from './timeout.ts';
 
 const tokenKey = (tokenId: string) => `deny:${tokenId}`;
-const userKey = (userId: string) => `deny-user:${userId}`;
+const sessionKey = (sessionId: string) => `deny-session:${sessionId}`;
 
 export type RevocationStatus =
-  | { state: 'known'; tokenDenied: boolean; userTokensDeniedBefore: number | undefined }
+  | { state: 'known'; revoked: boolean }
   | { state: 'unavailable'; reason: string };
 
 /** A deny-list read on its way, for the token it was started for. */
@@ -30,29 +33,19 @@ export function startRevocationCheck(
 ): PendingRevocationCheck {
   const reads = Promise.all([
     redis.getex<unknown>(tokenKey(token.tokenId)),
-    redis.getex<unknown>(userKey(token.userId)),
+    redis.getex<unknown>(sessionKey(token.sessionId)),
   ]);
   const status = withTimeout(reads, timeoutMs).then(
-    ([denied, before]): RevocationStatus => ({
+    ([token, session]): RevocationStatus => ({
       state: 'known',
-      tokenDenied: denied !== null,
-      userTokensDeniedBefore: before === null ? undefined : Number(before),
+      revoked: token !== null || session !== null,
     }),
-    (error: unknown): RevocationStatus => {
-      // UpstashRedis's errors name the command, never its key, which holds the token id.
-      const reason = error instanceof Error ? error.message : String(error);
-      return { state: 'unavailable', reason };
-    },
+    (error: unknown): RevocationStatus => ({
+      state: 'unavailable',
+      reason: error instanceof Error ? error.message : String(error),
+    }),
   );
   return { ...token, status };
-}
-
-export function isRevoked(
-  status: Extract<RevocationStatus, { state: 'known' }>,
-  issuedAtSeconds: number,
-): boolean {
-  const before = status.userTokensDeniedBefore;
-  return status.tokenDenied || (before !== undefined && issuedAtSeconds < before);
 }
 
 /** Refuses one access token from now until it would have expired anyway. */
@@ -64,17 +57,12 @@ export async function denyAccessToken(
   await redis.set(tokenKey(tokenId), 1, { exat: expiresAtSeconds + clockToleranceSeconds });
 }
 
-/**
- * Refuses every access token of the user issued before this second. A token issued within the
- * same second stays valid: the session issued right after a password change must work.
- */
-export async function denyUserTokens(
+/** Refuses every access token of these sessions until the newest of them would have expired. */
+export async function denySessions(
   redis: UpstashRedis,
-  userId: string,
-  now: Date,
+  sessionIds: readonly string[],
   accessTokenTtlSeconds: number,
 ): Promise<void> {
-  await redis.set(userKey(userId), Math.floor(now.getTime() / 1000), {
-    ex: accessTokenTtlSeconds + clockToleranceSeconds,
-  });
+  const ex = accessTokenTtlSeconds + clockToleranceSeconds;
+  await Promise.all(sessionIds.map((id) => redis.set(sessionKey(id), 1, { ex })));
 }

@@ -15,7 +15,7 @@ import { isUnsafeMethod, verifyCsrf } from '../lib/csrf.ts';
 import { AppError } from '../lib/errors.ts';
 import { checkPermission, type Permission } from '../lib/permissions.ts';
 import { sessionCookieOf, sessionPrincipal } from '../lib/sessions.ts';
-import { isRevoked, startRevocationCheck } from '../lib/token-deny-list.ts';
+import { startRevocationCheck } from '../lib/token-deny-list.ts';
 import { authenticateApiKey } from '../modules/api-keys/api-key-auth.ts';
 
 const realm = 'nexus-edge';
@@ -93,11 +93,11 @@ async function authenticateSession(
   }
   const prefetched = c.var.tokenRevocation;
   const pending =
-    prefetched?.tokenId === verified.tokenId && prefetched.userId === verified.userId
+    prefetched?.tokenId === verified.tokenId && prefetched.sessionId === verified.sessionId
       ? prefetched
       : startRevocationCheck(
           deps.redis,
-          { tokenId: verified.tokenId, userId: verified.userId },
+          { tokenId: verified.tokenId, sessionId: verified.sessionId },
           deps.config.RATE_LIMIT_TIMEOUT_MS,
         );
   const status = await pending.status;
@@ -109,7 +109,7 @@ async function authenticateSession(
       cause: `token deny-list unavailable: ${status.reason}`,
     });
   }
-  if (isRevoked(status, verified.issuedAt)) throw unauthorized('revoked');
+  if (status.revoked) throw unauthorized('revoked');
   if (viaCookie && isUnsafeMethod(c.req.method)) verifyCsrf(c);
   return sessionPrincipal(verified);
 }

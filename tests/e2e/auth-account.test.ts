@@ -8,7 +8,6 @@ import {
   type IdentityWorker,
   newAccount,
   newClientIp,
-  olderAccessToken,
   register,
   startIdentityWorker,
   tokenFromEmail,
@@ -107,7 +106,7 @@ describe('deleting one’s own account', () => {
         body: { password },
       });
 
-    const earlierSession = await olderAccessToken(user.session.accessToken);
+    const earlierSession = user.session.accessToken;
     await expectErrorEnvelope(await remove(`${user.password}-not`), 401, 'INVALID_CREDENTIALS');
     const removed = await remove(user.password);
     expect(removed.status).toBe(204);

@@ -7,8 +7,6 @@ import { createClient } from '@libsql/client';
 import { expect } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import { createApp } from '../../src/app.ts';
-import type { Deps } from '../../src/deps.ts';
-import { createAccessTokens } from '../../src/lib/access-tokens.ts';
 import { ok } from '../../src/lib/envelope.ts';
 import { principalOf, requireAuth } from '../../src/middleware/auth.ts';
 import { collectingExecutionContext } from './execution-context.ts';
@@ -68,16 +66,7 @@ export function authApp(auth: AuthStack, overrides: Record<string, string> = {})
     PUBLIC_APP_URL: 'https://app.example.com',
     ...overrides,
   });
-  // A clock the test can move forward: "every session ends" refuses the tokens issued before the
-  // second of the change (src/lib/token-deny-list.ts), and a test runs within one second.
-  let offsetMs = 0;
-  const clock = { now: () => new Date(Date.now() + offsetMs) };
-  const deps: Deps = {
-    ...built.deps,
-    clock,
-    tokens: createAccessTokens(built.deps.config, clock),
-  };
-  const { logLines } = built;
+  const { deps, logLines } = built;
   const app = createApp(deps);
   // A guarded route of the test's own: whether a token still opens a door, whatever routes exist.
   app.get('/test/whoami', requireAuth(), (c) => ok(c, principalOf(c)));
@@ -100,11 +89,7 @@ export function authApp(auth: AuthStack, overrides: Record<string, string> = {})
       executionCtx,
     );
   };
-  /** As if the sessions issued so far had been issued `seconds` earlier. */
-  const advanceClock = (seconds: number) => {
-    offsetMs += seconds * 1000;
-  };
-  return { app, deps, logLines, call, settled, advanceClock };
+  return { app, deps, logLines, call, settled };
 }
 
 export type AuthApp = ReturnType<typeof authApp>;

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '../../src/app.ts';
 import { type NewUserRow, type UserRole, users } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
-import { createAccessTokens } from '../../src/lib/access-tokens.ts';
 import { issueSession } from '../../src/lib/sessions.ts';
 
 export interface SignedInUser {
@@ -24,14 +23,8 @@ export interface UserSpec {
   deletedAt?: Date;
 }
 
-// Signed in a little while ago: revoking a user's tokens refuses those issued before that second,
-// and a test revokes right after signing in.
-const signInLeadMs = 5_000;
-
 /** Inserts the users in one batch and signs each one in. */
 export async function signedInUsers(deps: Deps, specs: UserSpec[]): Promise<SignedInUser[]> {
-  const earlier = { now: () => new Date(deps.clock.now().getTime() - signInLeadMs) };
-  const signing = { ...deps, tokens: createAccessTokens(deps.config, earlier) };
   const rows = specs.map((spec): NewUserRow & { id: string; email: string; role: UserRole } => ({
     id: randomUUID(),
     email:
@@ -45,7 +38,7 @@ export async function signedInUsers(deps: Deps, specs: UserSpec[]): Promise<Sign
   await deps.db.insert(users).values(rows);
   return Promise.all(
     rows.map(async (row) => {
-      const session = await issueSession(signing, {
+      const session = await issueSession(deps, {
         id: row.id,
         role: row.role,
         emailVerifiedAt: row.emailVerifiedAt ?? null,

@@ -88,7 +88,10 @@ describe('access tokens', () => {
   it('are peeked at without verification, and garbage peeks as nothing', async () => {
     const tokens = tokensAt(issuedAt);
     const signed = await tokens.sign(subject);
-    expect(tokens.peek(signed.token)).toEqual({ tokenId: signed.tokenId, userId: subject.userId });
+    expect(tokens.peek(signed.token)).toEqual({
+      tokenId: signed.tokenId,
+      sessionId: subject.sessionId,
+    });
     expect(tokens.peek('not-a-jwt')).toBeUndefined();
     expect(tokens.peek('a.b.c')).toBeUndefined();
   });

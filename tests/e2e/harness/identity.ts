@@ -3,7 +3,7 @@
 // (so they can check what is stored). The requests a client makes to get a session live here too,
 // so each test states only what it checks.
 import { type Client, createClient } from '@libsql/client';
-import { decodeJwt, type JWTPayload, SignJWT } from 'jose';
+import { type JWTPayload, SignJWT } from 'jose';
 import type { Response } from 'miniflare';
 import { expect } from 'vitest';
 import { type JobReceiver, startJobReceiver } from '../../support/job-receiver.ts';
@@ -26,16 +26,6 @@ export function signAccessToken(
     .sign(new TextEncoder().encode(secret));
 }
 
-/**
- * The same session's access token as if issued `secondsAgo` earlier: "every session ends" is then
- * checked against a token that is surely older than the revocation (the deny-list has a resolution
- * of one second).
- */
-export function olderAccessToken(accessToken: string, secondsAgo = 5): Promise<string> {
-  const claims = decodeJwt(accessToken);
-  const shift = (seconds: number | undefined) => (seconds ?? 0) - secondsAgo;
-  return signAccessToken({ ...claims, iat: shift(claims.iat), exp: shift(claims.exp) });
-}
 export const jwtAudience = 'nexus-edge-e2e';
 
 export interface IdentityWorker extends E2eWorker {
