@@ -1,6 +1,7 @@
 // The Hono environment every route and middleware shares: dependencies and per-request values.
 import type { UserRole } from './db/schema.ts';
 import type { Deps } from './deps.ts';
+import type { CachePrefetch } from './lib/cache.ts';
 import type { LogFields } from './lib/logger.ts';
 import type { PendingRevocationCheck } from './lib/token-deny-list.ts';
 import type { PendingApiKeyCheck } from './modules/api-keys/api-key-auth.ts';
@@ -38,6 +39,8 @@ export interface AppVariables {
   tokenRevocation?: PendingRevocationCheck;
   /** The same for an X-API-Key: its record read and per-key count, started with the rate limit. */
   apiKeyCheck?: PendingApiKeyCheck;
+  /** A route's cache read, started with the rate limit (src/lib/request-cache.ts). */
+  cachePrefetch?: CachePrefetch;
 }
 
 export interface AppEnv {

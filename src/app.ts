@@ -20,7 +20,7 @@ import { registerAuth } from './modules/auth/auth.index.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
 import { registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';
-import { registerUsers } from './modules/users/users.index.ts';
+import { prefetchPublicProfile, registerUsers } from './modules/users/users.index.ts';
 
 export interface AppOptions {
   /**
@@ -51,6 +51,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   // Right before the rate limit: the access token's deny-list read leaves with its check.
   app.use('*', prefetchTokenRevocation());
   app.use('*', prefetchApiKey());
+  app.use('/v1/users/:id', prefetchPublicProfile);
   app.use('*', rateLimit('general'));
   // Ahead of every route: it writes the usage of API-key requests once their status is known.
   app.use('*', recordApiKeyUsage());

@@ -12,6 +12,11 @@
 // script touching a key it never declared.) The hash tag `{group}` keeps both keys in one slot,
 // as MGET needs on a clustered Redis.
 //
+// A route's read usually starts only after the middleware awaited the rate limit: a second round
+// trip. `prefetch` starts it earlier, in the limiter's tick (src/lib/request-cache.ts), and the
+// route's getOrSet then awaits that read instead of issuing its own, so hit, miss and unavailable
+// take the same path either way.
+//
 // Redis down or slow: the cache never fails a request. A read that errors or outlasts timeoutMs
 // counts as 'unavailable' and the value comes from the loader; a failed write is dropped. Both log
 // a warning. The cost: an invalidation lost that way leaves entries stale for up to their TTL.
@@ -36,6 +41,18 @@ export interface CacheScope {
   observe?: (read: CacheRead) => void;
   /** Takes the fill after a miss off the response's path (waitUntil); without it, it is awaited. */
   defer?: (work: Promise<unknown>) => void;
+  /**
+   * A read started ahead (CacheGroup.prefetch): getOrSet of its group and key awaits it instead of
+   * reading, so a request's reads of that entry share its one answer.
+   */
+  prefetched?: CachePrefetch | undefined;
+}
+
+/** An entry's read under way (CacheGroup.prefetch): nothing is decided until getOrSet takes it. */
+export interface CachePrefetch {
+  group: string;
+  key: string;
+  read: Promise<unknown[]>;
 }
 
 export interface CacheBackend {
@@ -49,6 +66,11 @@ export interface CacheBackend {
 export interface CacheGroup {
   /** The cached value, or else what `load` returns, which is then cached for ttlSeconds. */
   getOrSet<T extends Json>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<T>;
+  /**
+   * Starts the read getOrSet(key) makes, without awaiting it; a getOrSet whose scope holds the
+   * handle (CacheScope.prefetched) uses it. Unused, it is dropped without an unhandled rejection.
+   */
+  prefetch(key: string): CachePrefetch;
   set(key: string, value: Json, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every entry of the group stops counting at once. */
@@ -79,10 +101,6 @@ function entryOf(entry: unknown): Entry | undefined {
   return typeof entry.v === 'number' ? (entry as Entry) : undefined;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cache {
   const { redis, logger, clock } = backend;
   const timeoutMs = backend.timeoutMs ?? defaultTimeoutMs;
@@ -91,21 +109,23 @@ export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cach
     group(name) {
       const versionKey = `cache:{${name}}:v`;
       const entryKey = (key: string) => `cache:{${name}}:e:${key}`;
+      // String() of an Error is `Name: message`.
       const warn = (operation: string, error: unknown, key?: string) =>
-        logger.warn('cache unavailable', { group: name, key, operation, error: errorText(error) });
+        logger.warn('cache unavailable', { group: name, key, operation, error: String(error) });
       const observe = (key: string, outcome: CacheOutcome) =>
         scope.observe?.({ group: name, key, outcome });
-
-      // A counter starts at the clock's milliseconds, not at 0: should Redis lose it (eviction),
-      // the restarted counter cannot land back on a version that old entries still carry.
-      const startVersion = (version: number) => redis.set(versionKey, version, { nx: true });
+      const read = (key: string) => withTimeout(redis.mget(versionKey, entryKey(key)), timeoutMs);
 
       const write = async (key: string, version: number | undefined, value: Json, ttl: number) => {
+        // A counter starts at the clock's milliseconds, not at 0: should Redis lose it (eviction),
+        // the restarted counter cannot land back on a version that old entries still carry.
         const stamp = version ?? clock.now().getTime();
         const stored = redis.set(entryKey(key), JSON.stringify({ v: stamp, d: value }), {
           ex: ttl,
         });
-        await (version === undefined ? Promise.all([startVersion(stamp), stored]) : stored);
+        await (version === undefined
+          ? Promise.all([redis.set(versionKey, stamp, { nx: true }), stored])
+          : stored);
       };
 
       const writeQuietly = (
@@ -122,10 +142,10 @@ export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cach
         async getOrSet<T extends Json>(key: string, ttlSeconds: number, load: () => Promise<T>) {
           let version: number | undefined;
           try {
-            const [rawVersion, rawEntry] = await withTimeout(
-              redis.mget<[unknown, unknown]>(versionKey, entryKey(key)),
-              timeoutMs,
-            );
+            const ahead = scope.prefetched;
+            const [rawVersion, rawEntry] = await (ahead?.group === name && ahead.key === key
+              ? ahead.read
+              : read(key));
             version = versionOf(rawVersion);
             const entry = entryOf(rawEntry);
             if (version !== undefined && entry?.v === version) {
@@ -147,6 +167,13 @@ export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cach
           if (scope.defer) scope.defer(fill);
           else await fill;
           return value;
+        },
+
+        prefetch(key) {
+          const pending = read(key);
+          // A refused request (401, 429) drops its prefetch unread.
+          pending.catch(() => {});
+          return { group: name, key, read: pending };
         },
 
         set: (key, value, ttlSeconds) =>

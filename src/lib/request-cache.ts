@@ -1,7 +1,13 @@
 // The cache as a request sees it: each read's outcome lands on the request's log line
 // (`cache: "hit"`, or a list when a request reads more than once), and the fill after a miss runs
 // after the response where the runtime allows (waitUntil).
+//
+// A cached route's read can leave with the rate-limit check, in one Redis round trip: the route
+// declares `app.use(path, prefetchCacheRead(group, keyOf))` in src/app.ts, before the general
+// rate limit. Nothing is answered from it early: the route's own getOrSet of that group and key
+// awaits the read, once authentication and the rate limit have passed; a refused request drops it.
 import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { type Cache, createCache } from './cache.ts';
 import { waitUntil } from './wait-until.ts';
@@ -13,5 +19,17 @@ export function requestCache(c: Context<AppEnv>): Cache {
       event.cache = event.cache === undefined ? outcome : [event.cache, outcome].flat();
     },
     defer: (work) => waitUntil(c, 'cache fill', work),
+    prefetched: c.var.cachePrefetch,
   });
 }
+
+/** Starts a GET's cache read, keyed by keyOf (undefined: no read), in the rate limit's tick. */
+export const prefetchCacheRead = (
+  group: string,
+  keyOf: (c: Context<AppEnv>) => string | undefined,
+) =>
+  createMiddleware<AppEnv>((c, next) => {
+    const key = c.req.method === 'GET' ? keyOf(c) : undefined;
+    if (key !== undefined) c.set('cachePrefetch', requestCache(c).group(group).prefetch(key));
+    return next();
+  });

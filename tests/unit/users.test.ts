@@ -1,6 +1,8 @@
 // GET /v1/users/{id} as a client sees it: the app from createApp, wired to a local stack (libSQL
 // migrated with the real migrations, the Upstash REST server in front of Redis database 3).
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
@@ -8,6 +10,7 @@ import { createDatabase, type Database } from '../../src/db/client.ts';
 import { users } from '../../src/db/schema.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
+import { type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
 
 let stack: LocalStack;
 let db: Database;
@@ -148,5 +151,124 @@ describe('GET /v1/users/{id}', () => {
     expect(res.status).toBe(200);
     expect(await dataOf(res)).toMatchObject({ id: active.id, name: 'Katherine Johnson' });
     expect(requestLine('users-redis-down')).toMatchObject({ status: 200, cache: 'unavailable' });
+  });
+});
+
+/** The Upstash REST requests a request makes, counted by a proxy in front of the local server. */
+async function countingRedisProxy(target: string) {
+  const requests: { path: string; commands: string[] }[] = [];
+  const server: Server = createServer(async (incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const parsed = JSON.parse(body) as unknown[];
+    // A pipeline is a list of commands; a single command is one list of arguments.
+    const commands = (Array.isArray(parsed[0]) ? parsed : [parsed]) as string[][];
+    requests.push({
+      path: incoming.url ?? '',
+      commands: commands.map(([name]) => String(name).toUpperCase()),
+    });
+    const answer = await fetch(`${target}${incoming.url}`, {
+      method: 'POST',
+      headers: { authorization: incoming.headers.authorization ?? '' },
+      body,
+    });
+    outgoing.writeHead(answer.status, { 'content-type': 'application/json' });
+    outgoing.end(await answer.text());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((closed) => server.close(closed)),
+  };
+}
+
+describe('GET /v1/users/{id} from the cache, with a bearer token', () => {
+  let proxy: Awaited<ReturnType<typeof countingRedisProxy>>;
+  let reader: SignedInUser;
+
+  beforeAll(async () => {
+    proxy = await countingRedisProxy(stack.env.UPSTASH_REDIS_REST_URL);
+    [reader] = (await signedInUsers(proxiedApp().deps, [{ name: 'Ada Reader' }])) as [SignedInUser];
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  function proxiedApp(overrides: Record<string, string> = {}) {
+    const { app, deps, logLines } = appOnStack(stack.env, {
+      UPSTASH_REDIS_REST_URL: proxy.url,
+      RATE_LIMIT_GENERAL: '100000/1m',
+      ...overrides,
+    });
+    const { executionCtx, settled } = collectingExecutionContext();
+    const get = (path: string, requestId: string, ip = '192.0.2.1') =>
+      app.request(
+        path,
+        {
+          headers: {
+            Authorization: `Bearer ${reader.accessToken}`,
+            'CF-Connecting-IP': ip,
+            'X-Request-Id': requestId,
+          },
+        },
+        {},
+        executionCtx,
+      );
+    const requestLine = (requestId: string) =>
+      logLines.find((line) => line.msg === 'request' && line.requestId === requestId);
+    return { deps, get, requestLine, settled };
+  }
+
+  /** The requests that reach Redis from here on. */
+  function countFromNow() {
+    proxy.requests.length = 0;
+    return proxy.requests;
+  }
+
+  it('costs one request to Redis: deny-list, rate limit and cache read in one pipeline', async () => {
+    const { get, requestLine, settled } = proxiedApp();
+    // The warm-up fills the cache and lets Redis learn the rate limiter's script.
+    await get(`/v1/users/${active.id}`, 'users-trips-warm');
+    await settled();
+
+    const requests = countFromNow();
+    const res = await get(`/v1/users/${active.id}`, 'users-trips-cached');
+    await settled();
+
+    expect(res.status).toBe(200);
+    expect(await dataOf(res)).toMatchObject({ id: active.id, name: 'Katherine Johnson' });
+    expect(requestLine('users-trips-cached')).toMatchObject({ status: 200, cache: 'hit' });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.path).toBe('/pipeline');
+    expect(requests[0]?.commands.toSorted()).toEqual(['EVALSHA', 'GETEX', 'GETEX', 'MGET']);
+  });
+
+  it('serves nothing to a client over its limit: the read started early is dropped', async () => {
+    const { get, requestLine } = proxiedApp({ RATE_LIMIT_GENERAL: '1/1d' });
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    await get(`/v1/users/${active.id}`, 'users-trips-allowed', ip);
+
+    const res = await get(`/v1/users/${active.id}`, 'users-trips-refused', ip);
+
+    expect(res.status).toBe(429);
+    const body = (await res.json()) as { success: boolean; data?: unknown; error: unknown };
+    expect(body).toMatchObject({ success: false, error: { code: 'RATE_LIMITED' } });
+    expect(body.data).toBeUndefined();
+    expect(requestLine('users-trips-refused')).not.toHaveProperty('cache');
+  });
+
+  it('reads no profile for the paths beside it, such as /v1/users/search', async () => {
+    const { get } = proxiedApp();
+    const requests = countFromNow();
+
+    const res = await get('/v1/users/search?q=Katherine', 'users-trips-search');
+
+    expect(res.status).toBe(200);
+    expect(requests.flatMap((request) => request.commands)).not.toContain('MGET');
   });
 });

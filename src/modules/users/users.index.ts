@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
+import { prefetchCacheRead } from '../../lib/request-cache.ts';
 import {
   changeRoleHandler,
   countUsersHandler,
@@ -22,6 +23,8 @@ import { getMe, searchUsersHandler, updateMe, updateUser } from './self.handlers
 import { getMeRoute, searchUsersRoute, updateMeRoute, updateUserRoute } from './self.routes.ts';
 import { getUser } from './users.handlers.ts';
 import { getUserRoute } from './users.routes.ts';
+import { userIdParamsSchema } from './users.schemas.ts';
+import { usersCacheGroup } from './users.service.ts';
 
 /**
  * /v1/users/*, /v1/me and /v1/admin/users/*. Fixed paths come before their `{id}` siblings: the
@@ -42,3 +45,9 @@ export function registerUsers(app: OpenAPIHono<AppEnv>): void {
   app.openapi(restoreUserRoute, restoreUserHandler);
   app.openapi(changeRoleRoute, changeRoleHandler);
 }
+
+/** getUser's cache read, started with the rate limit; an id that is no UUID starts nothing. */
+export const prefetchPublicProfile = prefetchCacheRead(
+  usersCacheGroup,
+  (c) => userIdParamsSchema.safeParse(c.req.param()).data?.id,
+);

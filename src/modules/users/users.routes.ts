@@ -12,9 +12,8 @@ export const getUserRoute = createRoute({
   tags: ['Users'],
   summary: "A user's public profile",
   description:
-    'The public profile of an active user: id, name and creation date, never the email. ' +
-    'Served from cache for up to 60 seconds. Nobody reads another user’s private fields; ' +
-    'users read their own at GET /v1/me.',
+    'An active user’s id, name and creation date, never the email; cached for up to 60 ' +
+    'seconds. Your own private fields: GET /v1/me.',
   request: { params: userIdParamsSchema },
   responses: {
     200: {
