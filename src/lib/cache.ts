@@ -20,6 +20,8 @@
 // Redis down or slow: the cache never fails a request. A read that errors or outlasts timeoutMs
 // counts as 'unavailable' and the value comes from the loader; a failed write is dropped. Both log
 // a warning. The cost: an invalidation lost that way leaves entries stale for up to their TTL.
+// Where that cost is not acceptable (revoking a credential), the caller asks for
+// `invalidate({ required: true })`, which rejects instead, so the request can fail.
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { UpstashRedis } from './redis.ts';
@@ -74,7 +76,15 @@ export interface CacheGroup {
   set(key: string, value: Json, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every entry of the group stops counting at once. */
-  invalidate(): Promise<void>;
+  invalidate(options?: InvalidateOptions): Promise<void>;
+}
+
+export interface InvalidateOptions {
+  /**
+   * Reject (the Redis error or TimeoutError) instead of warning when the invalidation fails or
+   * outlasts timeoutMs: for callers whose answer promises the old entries are dead.
+   */
+  required?: boolean;
 }
 
 export interface Cache {
@@ -185,14 +195,16 @@ export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cach
         delete: (key) => writeQuietly('delete', key, () => redis.del(entryKey(key))),
 
         // One transaction: the counter is started if it was missing, then moved on.
-        invalidate: () =>
-          writeQuietly('invalidate', undefined, () =>
+        invalidate: (options = {}) => {
+          const bump = () =>
             redis
               .multi()
               .set(versionKey, clock.now().getTime(), { nx: true })
               .incr(versionKey)
-              .exec(),
-          ),
+              .exec();
+          if (!options.required) return writeQuietly('invalidate', undefined, bump);
+          return withTimeout(bump(), timeoutMs).then(() => undefined);
+        },
       };
     },
   };

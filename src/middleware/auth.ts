@@ -198,11 +198,20 @@ export const requireVerifiedEmail = () =>
  * Ownership: passes when the path parameter is the principal's own user id, or the principal
  * holds `permission` (e.g. an admin's users:read); else 403 FORBIDDEN. Not 404: user ids are
  * public (profiles are readable by id), so the answer reveals nothing.
+ *
+ * `selfPermission` is what acting on oneself takes (e.g. profile:write), checked like
+ * requirePermission: without it an API key would reach, through its owner's id, what its scopes
+ * refuse on /v1/me.
  */
-export const requireSelfOrPermission = (paramName: string, permission: Permission) =>
+export const requireSelfOrPermission = (
+  paramName: string,
+  permission: Permission,
+  selfPermission?: Permission,
+) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const principal = principalOf(c);
     if (c.req.param(paramName) !== principal.userId) assertPermission(principal, permission);
+    else if (selfPermission !== undefined) assertPermission(principal, selfPermission);
     await next();
   });
 

@@ -3,12 +3,13 @@
 // issueSession, keys sent as X-API-Key to the key routes and to probe routes mounted for the test.
 import { createHash, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { apiKeys, apiKeyUsage, type UserRow, users } from '../../src/db/schema.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { ok } from '../../src/lib/envelope.ts';
+import { RedisTransaction } from '../../src/lib/redis.ts';
 import { issueSession } from '../../src/lib/sessions.ts';
 import { requireAuth, requirePermission } from '../../src/middleware/auth.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
@@ -205,6 +206,24 @@ describe('POST /v1/api-keys', () => {
       expect(res.status, body.name).toBe(422);
       expect((await envelope(res)).error.code).toBe('VALIDATION_FAILED');
     }
+  });
+
+  it('refuses a field it does not know, such as userId, with 422 and makes no key', async () => {
+    const app = stackApp();
+    const token = await sessionOf(app, owner);
+    const res = await app.send(
+      'POST',
+      '/v1/api-keys',
+      { token },
+      { name: 'smuggled', scopes: ['profile:read'], userId: other.id },
+    );
+
+    expect(res.status).toBe(422);
+    const { error } = await envelope(res);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(JSON.stringify(error.details)).toContain('userId');
+    const made = await db.select().from(apiKeys).where(eq(apiKeys.name, 'smuggled'));
+    expect(made).toEqual([]);
   });
 
   it('needs a verified email', async () => {
@@ -475,6 +494,43 @@ describe('DELETE /v1/api-keys/{id}', () => {
     expect(listed.data.map((item) => item.id)).not.toContain(id);
     expect((await app.send('GET', '/probe/profile:read', { apiKey: key })).status).toBe(200);
   });
+
+  it.each([
+    ['fails', () => Promise.reject(new Error('connect ECONNREFUSED'))],
+    ['never answers', () => new Promise<never>(() => {})],
+  ])(
+    'answers 503 when the cache invalidation %s, and a retry finishes the job',
+    async (_, send) => {
+      const app = stackApp();
+      const token = await sessionOf(app, owner);
+      const { id, key } = await createKey(app, token, { name: 'stuck', scopes: ['profile:read'] });
+      expect((await app.send('GET', '/probe/profile:read', { apiKey: key })).status).toBe(200);
+      await app.settled();
+
+      // The invalidation is the cache's only MULTI: only it meets the broken Redis.
+      const multi = vi
+        .spyOn(app.deps.redis, 'multi')
+        .mockImplementation(() => new RedisTransaction(send));
+      const failed = await app.send('DELETE', `/v1/api-keys/${id}`, { token });
+      multi.mockRestore();
+
+      expect(failed.status).toBe(503);
+      expect((await envelope(failed)).error).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        details: { backend: 'cache' },
+      });
+      const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+      expect(row?.revokedAt).toBeInstanceOf(Date);
+
+      const retried = await app.send('DELETE', `/v1/api-keys/${id}`, { token });
+      expect(retried.status).toBe(200);
+      expect((await envelope(retried)).data).toMatchObject({
+        id,
+        revokedAt: row?.revokedAt?.toISOString(),
+      });
+      expect((await app.send('GET', '/probe/profile:read', { apiKey: key })).status).toBe(401);
+    },
+  );
 
   it('answers a second revocation like the first, keeping the first time', async () => {
     const app = stackApp();

@@ -113,6 +113,24 @@ describe('POST /v1/auth/register', () => {
     expect(JSON.stringify(personal.error.details)).toContain('personal_info');
   });
 
+  it('refuses an unknown field such as role with 422, and creates no account', async () => {
+    const api = authApp(auth);
+    const account = newAccount('mass-assignment');
+    const body = await errorOf(
+      await api.call('POST', '/v1/auth/register', { body: { ...account, role: 'admin' } }),
+      422,
+      'VALIDATION_FAILED',
+    );
+    expect(JSON.stringify(body.error.details)).toContain('role');
+    await errorOf(
+      await api.call('POST', '/v1/auth/login', {
+        body: { email: account.email, password: account.password },
+      }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
+  });
+
   it('is throttled per address (policy signup)', async () => {
     const api = authApp(auth, { RATE_LIMIT_SIGNUP: '2/1h' });
     const ip = newIp();

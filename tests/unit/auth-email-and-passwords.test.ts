@@ -315,4 +315,66 @@ describe('DELETE /v1/auth/account', () => {
       'CONFLICT',
     );
   });
+
+  it('refuses the last active admin with 409 last_admin; another admin remaining, audits it', async () => {
+    const api = authApp(auth);
+    const [first, second] = [
+      await registerAccount(api, 'sole-admin'),
+      await registerAccount(api, 'second-admin'),
+    ];
+    const promote = (id: string) =>
+      auth.db.execute({ sql: "UPDATE users SET role = 'admin' WHERE id = ?", args: [id] });
+    const auditRows = async (id: string) =>
+      (
+        await auth.db.execute({
+          sql: 'SELECT actor_id, action FROM audit_logs WHERE target_id = ?',
+          args: [id],
+        })
+      ).rows.map((row) => ({ actor: row.actor_id, action: row.action }));
+
+    // The first admin this stack has: the only active one.
+    await promote(first.id);
+    const refused = await errorOf(
+      await remove(api, first.session.accessToken, first.password),
+      409,
+      'CONFLICT',
+    );
+    expect(refused.error.details).toEqual({ reason: 'last_admin' });
+    await dataOf(await whoami(api, first.session.accessToken), 200);
+    expect(await auditRows(first.id)).toEqual([]);
+
+    await promote(second.id);
+    expect((await remove(api, first.session.accessToken, first.password)).status).toBe(204);
+    expect(await auditRows(first.id)).toEqual([{ actor: first.id, action: 'user.deleted' }]);
+  });
+
+  it('drops the cached API key record and public profile at once', async () => {
+    const api = authApp(auth);
+    const account = await registerAccount(api, 'delete-cached');
+    const [email] = await emailsTo(auth.jobs, 'email.verification', account.email);
+    await dataOf(
+      await api.call('POST', '/v1/auth/verify-email/confirm', { body: { token: tokenOf(email) } }),
+      200,
+    );
+    const session = await loginAccount(api, account);
+    const { key } = await dataOf<{ key: string }>(
+      await api.call('POST', '/v1/api-keys', {
+        token: session.accessToken,
+        body: { name: 'search', scopes: ['users:search'] },
+      }),
+      201,
+    );
+    const search = () =>
+      api.call('GET', '/v1/users/search?q=nobody', { headers: { 'X-API-Key': key } });
+    const profile = () => api.call('GET', `/v1/users/${account.id}`);
+    // Both read once, so both are cached before the account goes.
+    await dataOf(await search(), 200);
+    await dataOf(await profile(), 200);
+    await api.settled();
+
+    expect((await remove(api, session.accessToken, account.password)).status).toBe(204);
+
+    await errorOf(await search(), 401, 'API_KEY_INVALID');
+    await errorOf(await profile(), 404, 'NOT_FOUND');
+  });
 });

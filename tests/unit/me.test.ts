@@ -8,7 +8,12 @@ import type { App } from '../../src/app.ts';
 import { users } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
-import { clientOf, type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
+import {
+  clientOf,
+  type JsonAnswer,
+  type SignedInUser,
+  signedInUsers,
+} from '../support/users-fixtures.ts';
 
 let stack: LocalStack;
 let app: App;
@@ -118,6 +123,37 @@ describe('PATCH /v1/users/{id}', () => {
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('FORBIDDEN');
     expect((await clientOf(app, bob).get('/v1/me')).body.data.name).toBe('Bob Builder');
+  });
+
+  it('asks an API key for profile:write, as PATCH /v1/me does: 403 SCOPE_MISSING without it', async () => {
+    const [erin] = (await signedInUsers(deps, [{ name: 'Erin' }])) as [SignedInUser];
+    const keyWith = async (scopes: string[]) => {
+      const created = await clientOf(app, erin).post('/v1/api-keys', { name: 'k', scopes });
+      expect(created.status).toBe(201);
+      return created.body.data.key as string;
+    };
+    const renameWith = async (key: string, name: string) => {
+      const res = await app.request(`/v1/users/${erin.id}`, {
+        method: 'PATCH',
+        headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      return { status: res.status, body: (await res.json()) as JsonAnswer['body'] };
+    };
+
+    const readOnly = await keyWith(['profile:read']);
+    const refused = await renameWith(readOnly, 'Renamed by a read-only key');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({
+      code: 'SCOPE_MISSING',
+      details: { permission: 'profile:write' },
+    });
+    expect((await clientOf(app, erin).get('/v1/me')).body.data.name).toBe('Erin');
+
+    const writer = await keyWith(['profile:write']);
+    const renamed = await renameWith(writer, 'Erin Renamed');
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.data).toMatchObject({ id: erin.id, name: 'Erin Renamed' });
   });
 
   it('refuses setting one’s own role through it with 422', async () => {

@@ -5,8 +5,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import type { App } from '../../src/app.ts';
-import { auditLogs, users } from '../../src/db/schema.ts';
+import { auditLogs, oneTimeTokens, users } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
+import { randomToken, sha256Hex } from '../../src/lib/opaque-tokens.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
 import { clientOf, type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
 
@@ -33,6 +34,18 @@ const asAdmin = () => clientOf(app, admin);
 const ids = (body: { data: { id: string }[] }) => body.data.map((user) => user.id);
 const auditRowsOf = (targetId: string) =>
   deps.db.select().from(auditLogs).where(eq(auditLogs.targetId, targetId));
+
+/** A key the user creates with their session, and a GET that sends it as X-API-Key. */
+async function apiKeyOf(user: SignedInUser, scopes: string[]) {
+  const created = await clientOf(app, user).post('/v1/api-keys', { name: 'probe', scopes });
+  expect(created.status).toBe(201);
+  const key: string = created.body.data.key;
+  return async (path: string) => {
+    const res = await app.request(path, { headers: { 'X-API-Key': key } });
+    return { status: res.status, code: ((await res.json()) as ErrorAnswer).error?.code };
+  };
+}
+type ErrorAnswer = { error?: { code: string } };
 
 describe('who may use the admin API', () => {
   it('refuses anonymous requests with 401 and non-admins with 403', async () => {
@@ -239,6 +252,49 @@ describe('PATCH /v1/admin/users/{id}', () => {
     expect(res.body.error).toMatchObject({ code: 'CONFLICT', details: { field: 'email' } });
   });
 
+  it('spends the links mailed to the old address, unless the change is refused', async () => {
+    const [olive] = (await signedInUsers(deps, [{ name: 'Olive Moved', verified: false }])) as [
+      SignedInUser,
+    ];
+    const now = Date.now();
+    const links = { password_reset: randomToken(), email_verification: randomToken() } as const;
+    await deps.db.insert(oneTimeTokens).values(
+      await Promise.all(
+        Object.entries(links).map(async ([purpose, token]) => ({
+          id: crypto.randomUUID(),
+          userId: olive.id,
+          purpose: purpose as keyof typeof links,
+          tokenHash: await sha256Hex(token),
+          expiresAt: new Date(now + 3_600_000),
+          createdAt: new Date(now),
+        })),
+      ),
+    );
+    const unused = async () =>
+      (await deps.db.select().from(oneTimeTokens).where(eq(oneTimeTokens.userId, olive.id))).filter(
+        (row) => row.usedAt === null,
+      );
+
+    const taken = await asAdmin().patch(`/v1/admin/users/${olive.id}`, { email: admin.email });
+    expect(taken.status).toBe(409);
+    expect(await unused()).toHaveLength(2);
+
+    const email = `olive-new-${crypto.randomUUID()}@example.com`;
+    expect((await asAdmin().patch(`/v1/admin/users/${olive.id}`, { email })).status).toBe(200);
+
+    const reset = await clientOf(app).post('/v1/auth/password/reset', {
+      token: links.password_reset,
+      password: 'Harbor!Violet42Compass',
+    });
+    expect(reset.status).toBe(400);
+    expect(reset.body.error.code).toBe('TOKEN_INVALID');
+    const verify = await clientOf(app).post('/v1/auth/verify-email/confirm', {
+      token: links.email_verification,
+    });
+    expect(verify.status).toBe(400);
+    expect(verify.body.error.code).toBe('TOKEN_INVALID');
+  });
+
   it('refuses a role, a password hash or nothing at all with 422', async () => {
     for (const body of [{ role: 'admin' }, { name: 'X', passwordHash: 'x' }, {}]) {
       const res = await asAdmin().patch(`/v1/admin/users/${member.id}`, body);
@@ -289,6 +345,35 @@ describe('soft delete and restore', () => {
       'user.deleted',
       'user.restored',
     ]);
+  });
+});
+
+describe('API keys of a deleted or demoted owner', () => {
+  it('a deleted owner’s key is refused at once, not when its cached record expires', async () => {
+    const [mia] = (await signedInUsers(deps, [{ name: 'Mia Keyholder' }])) as [SignedInUser];
+    const send = await apiKeyOf(mia, ['users:search']);
+    expect((await send('/v1/users/search?q=nobody')).status).toBe(200);
+
+    expect((await asAdmin().delete(`/v1/admin/users/${mia.id}`)).status).toBe(200);
+
+    expect(await send('/v1/users/search?q=nobody')).toEqual({
+      status: 401,
+      code: 'API_KEY_INVALID',
+    });
+  });
+
+  it('a demoted admin’s key loses the admin permissions at once', async () => {
+    const [lou] = (await signedInUsers(deps, [{ name: 'Lou Demoted', role: 'admin' }])) as [
+      SignedInUser,
+    ];
+    const send = await apiKeyOf(lou, ['users:admin']);
+    expect((await send('/v1/admin/users/counts')).status).toBe(200);
+
+    expect((await asAdmin().patch(`/v1/admin/users/${lou.id}/role`, { role: 'user' })).status).toBe(
+      200,
+    );
+
+    expect((await send('/v1/admin/users/counts')).status).toBe(403);
   });
 });
 

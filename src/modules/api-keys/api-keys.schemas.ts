@@ -14,8 +14,10 @@ export const grantableScopes = permissions.filter(
 
 export const maxLifetimeDays = 3650;
 
+// Strict, like every request body: an unknown field (an `ownerId`, a `prefix`) is refused with
+// 422 rather than dropped.
 export const createApiKeyBodySchema = z
-  .object({
+  .strictObject({
     name: z
       .string()
       .trim()

@@ -2,7 +2,7 @@
 // is stored), and when a presented key stands for its owner.
 import type { Principal } from '../../app-env.ts';
 import type { UserRole } from '../../db/schema.ts';
-import type { Cache } from '../../lib/cache.ts';
+import type { Cache, InvalidateOptions } from '../../lib/cache.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
@@ -31,9 +31,10 @@ const recordTtlSeconds = 60;
  * Every cached key record stops counting at once. Whatever changes what a key stands for must
  * call it: revocation here, and the owner's soft delete or role change. A group invalidation (one
  * INCR) rather than deleting one entry: its version stamp also voids a fill already under way.
+ * `required`: reject when Redis fails or is slow, rather than log and go on.
  */
-export function forgetApiKeyRecords(cache: Cache): Promise<void> {
-  return cache.group(apiKeysCacheGroup).invalidate();
+export function forgetApiKeyRecords(cache: Cache, options: InvalidateOptions = {}): Promise<void> {
+  return cache.group(apiKeysCacheGroup).invalidate(options);
 }
 
 const dayMs = 86_400_000;
@@ -127,8 +128,19 @@ export async function revokeApiKey(
 ): Promise<ApiKeyView> {
   const row = await deps.apiKeys.revoke(ownerId, id, deps.clock.now());
   if (row === undefined) throw new AppError('NOT_FOUND', 'API key not found');
-  // Awaited: the key must stop working before the owner is told it has.
-  await forgetApiKeyRecords(deps.cache);
+  // Awaited and required: the key must stop working before the owner is told it has. Should the
+  // invalidation fail, the cached record would authenticate for up to recordTtlSeconds more, so
+  // the owner hears 503, not 200. The revocation stays in the database, and repeating the DELETE
+  // (revoke keeps the first revokedAt) retries the invalidation.
+  try {
+    await forgetApiKeyRecords(deps.cache, { required: true });
+  } catch (error) {
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      'The key is revoked, but its cached copy could not be cleared: repeat the request',
+      { details: { backend: 'cache' }, cause: `api-keys cache invalidation: ${String(error)}` },
+    );
+  }
   return toApiKeyView(row);
 }
 

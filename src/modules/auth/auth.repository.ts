@@ -11,6 +11,7 @@ import {
   type UserRow,
   users,
 } from '../../db/schema.ts';
+import { createUsersRepository } from '../users/users.repository.ts';
 
 /** How many recent passwords a new one may not repeat (the current one included). */
 export const PASSWORD_HISTORY_DEPTH = 5;
@@ -56,7 +57,11 @@ export interface AuthRepository {
   confirmEmail(tokenId: string, userId: string, at: Date): Promise<UserRow | undefined>;
   /** Spends the token and sets the new password; false if the token was already spent. */
   resetPassword(tokenId: string, userId: string, passwordHash: string, at: Date): Promise<boolean>;
-  softDelete(userId: string, at: Date): Promise<boolean>;
+  /**
+   * The user deleting their own account: the admin route's rules (never the last active admin)
+   * and its audit row, in the same transaction. 'last-admin' and 'not-found' change nothing.
+   */
+  softDelete(userId: string, at: Date): Promise<'deleted' | 'last-admin' | 'not-found'>;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -93,6 +98,15 @@ export function createAuthRepository(db: Database): AuthRepository {
       .update(oneTimeTokens)
       .set({ usedAt: at })
       .where(and(eq(oneTimeTokens.id, tokenId), isNull(oneTimeTokens.usedAt)));
+
+  const findActiveById = async (id: string) => {
+    const [row] = await db
+      .select()
+      .from(users)
+      .where(active(eq(users.id, id)))
+      .limit(1);
+    return row;
+  };
 
   const recentHashesQuery = (userId: string) =>
     db
@@ -141,14 +155,7 @@ export function createAuthRepository(db: Database): AuthRepository {
       return row;
     },
 
-    async findActiveById(id) {
-      const [row] = await db
-        .select()
-        .from(users)
-        .where(active(eq(users.id, id)))
-        .limit(1);
-      return row;
-    },
+    findActiveById,
 
     async recentPasswordHashes(userId) {
       const rows = await recentHashesQuery(userId);
@@ -240,13 +247,15 @@ export function createAuthRepository(db: Database): AuthRepository {
       return updated.length === 1;
     },
 
+    // The users repository's own soft delete, so both routes share one guard and one audit shape.
     async softDelete(userId, at) {
-      const rows = await db
-        .update(users)
-        .set({ deletedAt: at, updatedAt: at })
-        .where(active(eq(users.id, userId)))
-        .returning({ id: users.id });
-      return rows.length === 1;
+      const deleted = await createUsersRepository(db).softDelete(userId, at, {
+        actorId: userId,
+        action: 'user.deleted',
+      });
+      if (deleted !== undefined) return 'deleted';
+      // Nothing was written: say why, from what is true now.
+      return (await findActiveById(userId)) === undefined ? 'not-found' : 'last-admin';
     },
   };
 }

@@ -1,5 +1,7 @@
 // The accounts API's requests and responses. Password rules beyond "a string of bounded length"
-// live in the policy (src/lib/passwords.ts), which names every rule broken at once.
+// live in the policy (src/lib/passwords.ts), which names every rule broken at once. Request
+// bodies are strict objects: an unknown field (a `role` at sign-up) is refused with 422, not
+// silently dropped, as the README promises.
 import { z } from '@hono/zod-openapi';
 import { selfUserSchema } from '../../lib/user-serializer.ts';
 
@@ -31,7 +33,7 @@ export const sessionModeQuerySchema = z.object({
 });
 
 export const registerBodySchema = z
-  .object({
+  .strictObject({
     email: emailField,
     name: z.string().trim().min(1).max(100).openapi({ example: 'Ada Lovelace' }),
     password: passwordField.openapi({ example: 'Quartz#Meadow7Lantern' }),
@@ -39,11 +41,11 @@ export const registerBodySchema = z
   .openapi('RegisterRequest');
 
 export const loginBodySchema = z
-  .object({ email: emailField, password: passwordField })
+  .strictObject({ email: emailField, password: passwordField })
   .openapi('LoginRequest');
 
 export const refreshBodySchema = z
-  .object({
+  .strictObject({
     refreshToken: z.string().min(1).max(512).optional().openapi({
       description: 'Bearer mode. In cookie mode leave it out: the refresh cookie is used.',
     }),
@@ -51,29 +53,31 @@ export const refreshBodySchema = z
   .openapi('RefreshRequest');
 
 export const logoutBodySchema = z
-  .object({
+  .strictObject({
     refreshToken: z.string().min(1).max(512).optional().openapi({
       description: "The session's refresh token (bearer mode); revoked with the access token.",
     }),
   })
   .openapi('LogoutRequest');
 
-export const tokenBodySchema = z.object({ token: tokenField }).openapi('EmailTokenRequest');
+export const tokenBodySchema = z.strictObject({ token: tokenField }).openapi('EmailTokenRequest');
 
 export const forgotPasswordBodySchema = z
-  .object({ email: emailField })
+  .strictObject({ email: emailField })
   .openapi('ForgotPasswordRequest');
 
 export const resetPasswordBodySchema = z
-  .object({ token: tokenField, password: passwordField })
+  .strictObject({ token: tokenField, password: passwordField })
   .openapi('ResetPasswordRequest');
 
 export const changePasswordBodySchema = z
-  .object({ currentPassword: passwordField, newPassword: passwordField })
+  .strictObject({ currentPassword: passwordField, newPassword: passwordField })
   .openapi('ChangePasswordRequest');
 
 export const deleteAccountBodySchema = z
-  .object({ password: passwordField.openapi({ description: 'The current password, to confirm.' }) })
+  .strictObject({
+    password: passwordField.openapi({ description: 'The current password, to confirm.' }),
+  })
   .openapi('DeleteAccountRequest');
 
 export const sessionSchema = z

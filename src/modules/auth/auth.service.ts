@@ -2,6 +2,7 @@
 // single-use token allows. No HTTP here: the handlers turn results into responses and sessions.
 import type { OneTimeTokenPurpose, UserRow } from '../../db/schema.ts';
 import type { Deps } from '../../deps.ts';
+import { createCache } from '../../lib/cache.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
 import {
@@ -12,6 +13,9 @@ import {
   verifyPassword,
 } from '../../lib/passwords.ts';
 import { revokeAllSessions } from '../../lib/sessions.ts';
+import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
+import { lastAdmin } from '../users/admin-users.service.ts';
+import { forgetCachedProfiles } from '../users/users.service.ts';
 import { accountEmail, publishAccountEmail } from './account-emails.ts';
 import type { AuthRepository } from './auth.repository.ts';
 import type { FailedAttempts } from './failed-attempts.ts';
@@ -113,6 +117,22 @@ export async function register(service: AuthServiceDeps, input: Registration): P
   return user;
 }
 
+/** The active user with this email and password (re-hashed if stored with older parameters). */
+async function matchingUser(
+  service: AuthServiceDeps,
+  email: string,
+  password: string,
+): Promise<UserRow | undefined> {
+  const user = await service.accounts.findActiveByEmail(email);
+  const stored = user?.passwordHash ?? DUMMY_PASSWORD_HASH;
+  const check = await verifyPassword(password, stored);
+  if (user === undefined || user.passwordHash === null || !check.ok) return undefined;
+  if (check.needsRehash) {
+    await service.accounts.rehashPassword(user.id, await hashPassword(password));
+  }
+  return user;
+}
+
 /**
  * The user these credentials belong to. An unknown email, a soft-deleted account and a wrong
  * password all cost one PBKDF2 and answer the same 401; each failure counts against the throttle.
@@ -123,17 +143,18 @@ export async function authenticate(
   email: string,
   password: string,
 ): Promise<UserRow> {
-  await attempts.ensureAllowed();
-  const user = await service.accounts.findActiveByEmail(email);
-  const stored = user?.passwordHash ?? DUMMY_PASSWORD_HASH;
-  const check = await verifyPassword(password, stored);
-  if (user === undefined || user.passwordHash === null || !check.ok) {
-    await attempts.recordFailure();
-    throw invalidCredentials();
+  // Counted before the check, so parallel guesses cannot all pass under the limit; given back
+  // unless the password was wrong: only failures use up the allowance.
+  await attempts.spend();
+  let user: UserRow | undefined;
+  try {
+    user = await matchingUser(service, email, password);
+  } catch (error) {
+    await attempts.refund();
+    throw error;
   }
-  if (check.needsRehash) {
-    await service.accounts.rehashPassword(user.id, await hashPassword(password));
-  }
+  if (user === undefined) throw invalidCredentials();
+  await attempts.refund();
   return user;
 }
 
@@ -171,7 +192,11 @@ export async function changePassword(
   return { ...user, passwordChangedAt: now, updatedAt: now };
 }
 
-/** Soft-deletes the account after checking its password; every session ends. */
+/**
+ * Soft-deletes the account after checking its password, under the admin route's rules: the last
+ * active admin is refused (409 last_admin) and the deletion is audited. Every session ends, and
+ * the cached public profile and API key records go at once, so neither outlives the account.
+ */
 export async function deleteAccount(
   service: AuthServiceDeps,
   attempts: FailedAttempts,
@@ -179,8 +204,16 @@ export async function deleteAccount(
   password: string,
 ): Promise<void> {
   await confirmPassword(service, attempts, userId, password);
-  await service.accounts.softDelete(userId, service.deps.clock.now());
-  await revokeAllSessions(service.deps, userId);
+  const outcome = await service.accounts.softDelete(userId, service.deps.clock.now());
+  if (outcome === 'last-admin') throw lastAdmin();
+  // Only invalidated, never read: the request's cache scope (read outcomes on the log line,
+  // deferred fills) has nothing to add, so the cache is built over the deps alone.
+  const cache = createCache(service.deps);
+  await Promise.all([
+    revokeAllSessions(service.deps, userId),
+    forgetCachedProfiles(cache),
+    forgetApiKeyRecords(cache),
+  ]);
 }
 
 /** Sends a new verification link (earlier ones stop working); 409 once the email is verified. */

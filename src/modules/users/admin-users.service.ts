@@ -6,6 +6,7 @@ import type { Pagination } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
 import { type PageRequest, paginationOf } from '../../lib/pagination.ts';
 import { type AdminUser, serializeUser } from '../../lib/user-serializer.ts';
+import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
 import type { UserListFilter, UserSortColumn } from './users.repository.ts';
 import { forgetCachedProfiles, type UsersServiceDeps } from './users.service.ts';
 
@@ -26,7 +27,8 @@ export interface UserCounts {
 
 const notFound = () => new AppError('NOT_FOUND', 'User not found');
 
-const lastAdmin = () =>
+/** Also what a user deleting their own account hears when they are the last active admin. */
+export const lastAdmin = () =>
   new AppError('CONFLICT', 'The last active admin cannot be demoted or deleted', {
     details: { reason: 'last_admin' },
   });
@@ -95,7 +97,13 @@ export async function changeRole(
     throw lastAdmin();
   }
   // The role travels in the access token: the user signs in again to get one with the new role.
-  await Promise.all([deps.revokeSessions(id), forgetCachedProfiles(deps.cache)]);
+  // A cached API key record carries the old role too: it is dropped, so a demoted owner's key
+  // loses the admin's permissions at once.
+  await Promise.all([
+    deps.revokeSessions(id),
+    forgetCachedProfiles(deps.cache),
+    forgetApiKeyRecords(deps.cache),
+  ]);
   return serializeUser(changed, 'admin');
 }
 
@@ -113,7 +121,12 @@ export async function deleteUser(
     if (user === undefined) throw notFound();
     throw lastAdmin();
   }
-  await Promise.all([deps.revokeSessions(id), forgetCachedProfiles(deps.cache)]);
+  // The cached key records still say the owner is active: dropped, so their keys stop at once.
+  await Promise.all([
+    deps.revokeSessions(id),
+    forgetCachedProfiles(deps.cache),
+    forgetApiKeyRecords(deps.cache),
+  ]);
   return serializeUser(deleted, 'admin');
 }
 

@@ -20,12 +20,13 @@ export const updateUserRoute = createRoute({
   description:
     'The same as PATCH /v1/me, addressed by id: only the user themselves (or an administrator) ' +
     'may, and only the name can change. Any other field, such as role or email, is refused.',
-  middleware: [requireAuth(), requireSelfOrPermission('id', 'users:admin')],
+  // Oneself: profile:write, as on PATCH /v1/me (an API key needs that scope); anyone else: users:admin.
+  middleware: [requireAuth(), requireSelfOrPermission('id', 'users:admin', 'profile:write')],
   request: { params: userIdParamsSchema, body: jsonBody(ownProfileChangesSchema) },
   responses: {
     200: ownProfile,
     401: unauthorized,
-    403: forbidden('The id is another user’s'),
+    403: forbidden('The id is another user’s, or the credentials may not change the profile'),
     404: notFound('The account no longer exists'),
     422: invalid('Not a UUID, an invalid name, or a field that cannot be set here'),
   },

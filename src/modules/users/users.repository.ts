@@ -16,7 +16,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { auditLogs, type UserRole, users } from '../../db/schema.ts';
+import { auditLogs, oneTimeTokens, type UserRole, users } from '../../db/schema.ts';
 import { offsetOf, type PageRequest } from '../../lib/pagination.ts';
 import type { SerializableUser } from '../../lib/user-serializer.ts';
 
@@ -63,7 +63,10 @@ export interface UsersRepository {
   /** Active users other than `excludeId` whose name or email contains `text`, by name. */
   search(text: string, excludeId: string, limit: number): Promise<SerializableUser[]>;
   countByRole(): Promise<{ role: UserRole; count: number }[]>;
-  /** Changes an active user's profile; with an audit entry, writes it in the same transaction. */
+  /**
+   * Changes an active user's profile; with an audit entry, writes it in the same transaction. A new
+   * email also spends every unused one-time token of the user, in that transaction too.
+   */
   updateProfile(
     id: string,
     changes: ProfileChanges,
@@ -128,6 +131,17 @@ export function createUsersRepository(db: Database): UsersRepository {
         FROM ${users} WHERE ${where}`,
     );
 
+  // Links already mailed (verification, password reset) went to the old address: whoever reads
+  // that mailbox must not keep a way into the account. Runs right after the user's update and only
+  // `WHERE changes() = 1`, so a gone user spends nothing; a taken email fails the whole batch.
+  const spendUnusedTokens = (userId: string, at: Date) =>
+    db
+      .update(oneTimeTokens)
+      .set({ usedAt: at })
+      .where(
+        and(eq(oneTimeTokens.userId, userId), isNull(oneTimeTokens.usedAt), sql`changes() = 1`),
+      );
+
   const updateWithAudit = async (
     where: SQL,
     set: Partial<typeof users.$inferInsert>,
@@ -135,10 +149,12 @@ export function createUsersRepository(db: Database): UsersRepository {
     at: Date,
     audit: AuditEntry,
     changes: SQL = sql`${JSON.stringify(audit.changes ?? {})}`,
+    alsoRun: ReturnType<typeof spendUnusedTokens>[] = [],
   ) => {
     const [, rows] = await db.batch([
       auditInsert(where, targetId, at, audit, changes),
       db.update(users).set(set).where(where).returning(userColumns),
+      ...alsoRun,
     ]);
     return rows[0];
   };
@@ -202,11 +218,17 @@ export function createUsersRepository(db: Database): UsersRepository {
     async updateProfile(id, changes, at, audit) {
       const where = activeUser(id);
       const set = { ...changes, updatedAt: at };
+      const alsoRun = changes.email === undefined ? [] : [spendUnusedTokens(id, at)];
       try {
         const user =
           audit === undefined
-            ? (await db.update(users).set(set).where(where).returning(userColumns))[0]
-            : await updateWithAudit(where, set, id, at, audit);
+            ? (
+                await db.batch([
+                  db.update(users).set(set).where(where).returning(userColumns),
+                  ...alsoRun,
+                ])
+              )[0][0]
+            : await updateWithAudit(where, set, id, at, audit, undefined, alsoRun);
         return user === undefined ? { status: 'not-found' } : { status: 'updated', user };
       } catch (error) {
         if (isUniqueViolation(error)) return { status: 'email-taken' };
