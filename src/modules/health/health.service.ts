@@ -26,7 +26,9 @@ export interface Readiness {
   failing: Backend[];
 }
 
-class UnexpectedReply extends Error {}
+class UnexpectedReply extends Error {
+  override name = 'UnexpectedReply';
+}
 
 const probes: Record<Backend, (deps: Deps) => Promise<void>> = {
   db: async ({ db }) => {
