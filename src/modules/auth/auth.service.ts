@@ -158,21 +158,30 @@ export async function authenticate(
   return user;
 }
 
-/** The signed-in user, asked for their password again before something that cannot be undone. */
+/**
+ * The signed-in user, asked for their password again before something that cannot be undone.
+ * Guesses are taken from the allowance before the check, as at login.
+ */
 async function confirmPassword(
   service: AuthServiceDeps,
   attempts: FailedAttempts,
   userId: string,
   password: string,
 ): Promise<UserRow> {
-  await attempts.ensureAllowed();
-  const user = await service.accounts.findActiveById(userId);
-  if (user === undefined) throw new AppError('UNAUTHORIZED', 'Authentication required');
-  const check = await verifyPassword(password, user.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (user.passwordHash === null || !check.ok) {
-    await attempts.recordFailure();
-    throw invalidCredentials();
+  await attempts.spend();
+  let user: UserRow | undefined;
+  let passwordMatches: boolean;
+  try {
+    user = await service.accounts.findActiveById(userId);
+    if (user === undefined) throw new AppError('UNAUTHORIZED', 'Authentication required');
+    const check = await verifyPassword(password, user.passwordHash ?? DUMMY_PASSWORD_HASH);
+    passwordMatches = user.passwordHash !== null && check.ok;
+  } catch (error) {
+    await attempts.refund();
+    throw error;
   }
+  if (!passwordMatches) throw invalidCredentials();
+  await attempts.refund();
   return user;
 }
 

@@ -7,8 +7,6 @@
 // per window at most 5 wrong guesses are ever checked; the next is refused before its check.
 // A refused attempt's unit stays counted: it is over the limit either way, and giving it back
 // would cost a round trip per refused request and empty the isolate's cache of blocked clients.
-// ensureAllowed/recordFailure are the older read-then-count pair, still used by the password
-// re-check of signed-in users (auth.service.ts, confirmPassword).
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -23,10 +21,6 @@ export interface FailedAttempts {
   spend(): Promise<void>;
   /** Gives back what spend() took: the password was right, or never judged. Never throws. */
   refund(): Promise<void>;
-  /** Throws 429 when the allowance is used up (503 when Redis cannot tell: the policy fails closed). */
-  ensureAllowed(): Promise<void>;
-  /** Counts one wrong password. */
-  recordFailure(): Promise<void>;
 }
 
 function unavailable(cause: unknown): AppError {
@@ -88,23 +82,6 @@ export async function failedAttempts(
           policy: policy.name,
           reason: error instanceof Error ? error.message : String(error),
         });
-      }
-    },
-    async ensureAllowed() {
-      let left: Awaited<ReturnType<typeof policy.limiter.getRemaining>>;
-      try {
-        left = await policy.limiter.getRemaining(key);
-      } catch (error) {
-        throw unavailable(error);
-      }
-      if (left.remaining <= 0) throw rateLimited(c, policy, left);
-      showAllowed(left.remaining);
-    },
-    async recordFailure() {
-      try {
-        await count(policy.limiter, key, 1);
-      } catch (error) {
-        throw unavailable(error);
       }
     },
   };
