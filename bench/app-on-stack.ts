@@ -5,13 +5,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { ExecutionContext } from 'hono';
 import { projectRoot } from '../local-stack/wrangler.ts';
 import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
 import { createDeps } from '../src/deps.ts';
 import { migrateDatabase } from '../src/entries/migrate.ts';
 import { createLogger } from '../src/lib/logger.ts';
+import { collectingExecutionContext } from '../tests/support/execution-context.ts';
+import { jsonRequest } from '../tests/support/json-request.ts';
 
 export type StackEnv = Record<string, string>;
 
@@ -102,35 +103,11 @@ export function benchApp(env: StackEnv): BenchApp {
   });
   const deps = { ...createDeps(config), logger: createLogger('error', () => {}) };
   const app = createApp(deps);
-  let background: Promise<unknown>[] = [];
-  const executionCtx: ExecutionContext = {
-    waitUntil: (work) => background.push(work),
-    passThroughOnException: () => {},
-    props: {},
-  };
+  const { executionCtx, settled } = collectingExecutionContext();
   return {
-    async request(method, path, options = {}) {
-      const headers: Record<string, string> = { 'cf-connecting-ip': '198.18.0.1' };
-      if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-      if (options.body !== undefined) headers['content-type'] = 'application/json';
-      return app.request(
-        path,
-        {
-          method,
-          headers,
-          ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-        },
-        {},
-        executionCtx,
-      );
-    },
-    async settled() {
-      while (background.length > 0) {
-        const pending = background;
-        background = [];
-        await Promise.all(pending);
-      }
-    },
+    request: async (method, path, options = {}) =>
+      app.request(path, jsonRequest(method, { ...options, ip: '198.18.0.1' }), {}, executionCtx),
+    settled,
   };
 }
 

@@ -11,6 +11,7 @@ import { ok } from '../../src/lib/envelope.ts';
 import { principalOf, requireAuth } from '../../src/middleware/auth.ts';
 import { collectingExecutionContext } from './execution-context.ts';
 import { type JobReceiver, startJobReceiver } from './job-receiver.ts';
+import { jsonRequest } from './json-request.ts';
 import { offlineDeps } from './offline-deps.ts';
 import { startTestStack } from './test-stack.ts';
 
@@ -71,24 +72,13 @@ export function authApp(auth: AuthStack, overrides: Record<string, string> = {})
   // A guarded route of the test's own: whether a token still opens a door, whatever routes exist.
   app.get('/test/whoami', requireAuth(), (c) => ok(c, principalOf(c)));
   const { executionCtx, settled } = collectingExecutionContext();
-  const call = (method: string, path: string, options: CallOptions = {}) => {
-    const headers: Record<string, string> = {
-      'cf-connecting-ip': options.ip ?? newIp(),
-      ...options.headers,
-    };
-    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    return app.request(
+  const call = (method: string, path: string, options: CallOptions = {}) =>
+    app.request(
       path,
-      {
-        method,
-        headers,
-        ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-      },
+      jsonRequest(method, { ...options, ip: options.ip ?? newIp() }),
       {},
       executionCtx,
     );
-  };
   return { app, deps, logLines, call, settled };
 }
 

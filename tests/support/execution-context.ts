@@ -5,7 +5,7 @@ import type { ExecutionContext } from 'hono';
 export function collectingExecutionContext(): {
   executionCtx: ExecutionContext;
   background: Promise<unknown>[];
-  settled: () => Promise<unknown[]>;
+  settled: () => Promise<void>;
 } {
   const background: Promise<unknown>[] = [];
   const executionCtx: ExecutionContext = {
@@ -13,5 +13,14 @@ export function collectingExecutionContext(): {
     passThroughOnException: () => {},
     props: {},
   };
-  return { executionCtx, background, settled: () => Promise.all(background) };
+  // Work may hand over more work (a fill that records its outcome): wait until none is added.
+  const settled = async () => {
+    let waited = 0;
+    while (waited < background.length) {
+      const batch = background.slice(waited);
+      waited = background.length;
+      await Promise.all(batch);
+    }
+  };
+  return { executionCtx, background, settled };
 }
