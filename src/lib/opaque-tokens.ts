@@ -1,15 +1,12 @@
 // Opaque secrets handed to clients (refresh tokens, CSRF tokens, API keys, emailed links): random
 // bytes as base64url, stored only as their SHA-256, compared in constant time.
+import { toBase64Url } from './base64.ts';
 
-export function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
+export { toBase64Url as base64url } from './base64.ts';
 
 /** `byteLength` random bytes (32: 256 bits, beyond guessing), base64url-encoded. */
 export function randomToken(byteLength = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(byteLength)));
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(byteLength)));
 }
 
 /**

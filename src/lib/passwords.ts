@@ -3,6 +3,7 @@
 // (`pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`), so they can be raised later and old hashes
 // upgraded at the next login (needsRehash).
 
+import { fromBase64, toBase64 } from './base64.ts';
 import { constantTimeEqual } from './opaque-tokens.ts';
 import {
   checkPasswordStrength,
@@ -23,15 +24,9 @@ const algorithm = 'pbkdf2-sha256';
 const saltBytes = 16;
 const hashBytes = 32;
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
+function fromBase64OrUndefined(text: string): Uint8Array<ArrayBuffer> | undefined {
   try {
-    return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+    return fromBase64(text);
   } catch {
     return undefined;
   }
@@ -82,8 +77,8 @@ function parseStored(stored: string): StoredHash | undefined {
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > PASSWORD_ITERATIONS) {
     return undefined;
   }
-  const salt = fromBase64(saltText);
-  const hash = fromBase64(hashText);
+  const salt = fromBase64OrUndefined(saltText);
+  const hash = fromBase64OrUndefined(hashText);
   if (salt === undefined || hash === undefined || hash.length === 0) return undefined;
   return { iterations, salt, hashText, hashLength: hash.length };
 }

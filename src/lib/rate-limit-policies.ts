@@ -1,11 +1,17 @@
 // The named rate-limit policies: how many requests per window, and what happens when Redis
 // cannot answer. Their limiters are built once per isolate with the other dependencies, so the
 // ephemeral cache of blocked clients outlives a single request.
-import { Ratelimit } from '@upstash/ratelimit';
 import type { Config, RateLimitRule } from '../config.ts';
+import { FixedWindowLimiter } from './fixed-window-limiter.ts';
 import type { UpstashRedis } from './redis.ts';
 
-export type RateLimitPolicyName = 'general' | 'auth' | 'signup' | 'passwordReset' | 'apiKey';
+export type RateLimitPolicyName =
+  | 'general'
+  | 'auth'
+  | 'signup'
+  | 'passwordReset'
+  | 'apiKey'
+  | 'webhook';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitPolicyName;
@@ -16,12 +22,12 @@ export interface RateLimitPolicy {
    * passwords, and an unmetered guess is worse than a 503.
    */
   readonly whenRedisDown: 'allow' | 'refuse';
-  readonly limiter: Ratelimit;
+  readonly limiter: FixedWindowLimiter;
 }
 
 export type RateLimitPolicies = Readonly<Record<RateLimitPolicyName, RateLimitPolicy>>;
 
-export type RateLimitResult = Awaited<ReturnType<Ratelimit['limit']>>;
+export type { RateLimitResult } from './fixed-window-limiter.ts';
 
 export function createRateLimitPolicies(redis: UpstashRedis, config: Config): RateLimitPolicies {
   const policy = (
@@ -32,21 +38,18 @@ export function createRateLimitPolicies(redis: UpstashRedis, config: Config): Ra
     name,
     rule,
     whenRedisDown,
-    limiter: new Ratelimit({
-      // The limiter's type asks for evalsha, get and set with the official signatures, which
-      // UpstashRedis has, so no cast. With the options below (no analytics, protection, dynamic
-      // limits or regions) it only runs its Lua scripts: EVALSHA, and EVAL after a NOSCRIPT.
+    limiter: new FixedWindowLimiter({
       redis,
       // A fixed window keeps Retry-After honest: when the window ends the count starts from zero,
       // whereas a sliding window still counts the last window's requests and would refuse the
       // retry it had just announced.
-      limiter: Ratelimit.fixedWindow(rule.limit, `${rule.windowMs} ms`),
+      limit: rule.limit,
+      windowMs: rule.windowMs,
       prefix: `ratelimit:${name}`,
       // One map per policy and isolate: clients over their limit are refused from memory until
       // their window ends, with no round trip. An expired entry goes at its client's next look-up.
       ephemeralCache: new Map(),
-      analytics: false,
-      timeout: config.RATE_LIMIT_TIMEOUT_MS,
+      timeoutMs: config.RATE_LIMIT_TIMEOUT_MS,
     }),
   });
   return {
@@ -58,5 +61,8 @@ export function createRateLimitPolicies(redis: UpstashRedis, config: Config): Ra
     // Per key, on top of the general policy per address: a key shared by many machines still has
     // one budget. Its Redis-down rule is the general one: a key is already authenticated.
     apiKey: policy('apiKey', config.RATE_LIMIT_API_KEY, 'allow'),
+    // Per partner, instead of the general policy per address: a partner sends from many addresses
+    // and in bursts. Unsigned requests are still metered, so they cannot cost unbounded work.
+    webhook: policy('webhook', config.RATE_LIMIT_WEBHOOK, 'allow'),
   };
 }

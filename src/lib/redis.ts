@@ -1,6 +1,6 @@
 // Upstash Redis, spoken to over its REST API with fetch. The official client holds a method and a
 // command class for every Redis command, so none of it tree-shakes: about 20 KiB of the Worker's
-// 150 KiB gzip budget for the handful of commands the app and @upstash/ratelimit send. Tooling and
+// 150 KiB gzip budget for the handful of commands the app and its rate limiter send. Tooling and
 // the contract tests keep using it, so the wire format relied on here is checked by the official
 // client against the local server.
 //
