@@ -76,6 +76,7 @@ export async function startStackProcess(workDir: string): Promise<StackProcess> 
 /** Fixed, benchmark-only JWT settings: the first key signs. */
 export const benchJwtVars = {
   JWT_SIGNING_KEYS: 'bench-1:bench.only.signing.secret!of-at-least-32-bytes',
+  PARTNER_SECRETS_KEY: 'YmVuY2gtb25seS1wYXJ0bmVyLXNlY3JldHMta2V5LXg',
   JWT_ISSUER: 'https://api.bench.test',
   JWT_AUDIENCE: 'nexus-edge-bench',
 };

@@ -20,7 +20,10 @@ import { registerAuth } from './modules/auth/auth.index.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
 import { registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';
+import { registerJobDeliveries, registerJobs } from './modules/jobs/jobs.index.ts';
+import { registerPartners } from './modules/partners/partners.index.ts';
 import { prefetchPublicProfile, registerUsers } from './modules/users/users.index.ts';
+import { registerWebhooks } from './modules/webhooks/webhooks.index.ts';
 
 export interface AppOptions {
   /**
@@ -48,6 +51,10 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   // Probes are answered here, before rate limiting: Hono stops at the first handler that
   // answers, so middleware registered below this line never sees /health.
   registerHealth(app);
+  // QStash's deliveries: signed, never rate limited by address, carrying no user credentials.
+  registerJobDeliveries(app);
+  // Partners' webhooks: signed, metered per partner by their own policy instead of per address.
+  registerWebhooks(app);
   // Right before the rate limit: the access token's deny-list read leaves with its check.
   app.use('*', prefetchTokenRevocation());
   app.use('*', prefetchApiKey());
@@ -60,6 +67,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   registerAuth(app);
   registerUsers(app);
   registerApiKeys(app);
+  registerPartners(app);
+  registerJobs(app);
   registerDocs(app);
 
   app.onError(handleError);

@@ -89,6 +89,8 @@ const configSchema = z.object({
   RATE_LIMIT_PASSWORD_RESET: rateLimitRule.prefault('5/1h'),
   /** Per API key, whoever presents it. */
   RATE_LIMIT_API_KEY: rateLimitRule.prefault('1000/1h'),
+  /** Per partner, on its inbound webhook endpoint. */
+  RATE_LIMIT_WEBHOOK: rateLimitRule.prefault('600/1m'),
   /** How long a rate-limit check waits for Redis before its policy's Redis-down rule applies. */
   RATE_LIMIT_TIMEOUT_MS: positiveInt.default(1_000),
   /**
@@ -121,6 +123,21 @@ const configSchema = z.object({
     .url({ protocol: /^https?$/ })
     .transform((url) => url.replace(/\/+$/, ''))
     .prefault('http://127.0.0.1:8789'),
+  /**
+   * The API's own public origin, as QStash reaches it: edge jobs are delivered to
+   * `${API_PUBLIC_URL}/jobs/<type>`, and a delivery's signature must name exactly that URL.
+   */
+  API_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .prefault('http://127.0.0.1:8787'),
+  /**
+   * Encrypts partners' webhook secrets at rest (AES-256-GCM): base64url of 32 random bytes.
+   * The secrets must be kept, not hashed, because verifying an HMAC needs them.
+   */
+  PARTNER_SECRETS_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'expected base64url of 32 random bytes (43 characters)'),
   /** The web app the emails link to (`/verify-email?token=…`, `/reset-password?token=…`). */
   PUBLIC_APP_URL: z
     .url({ protocol: /^https?$/ })

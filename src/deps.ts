@@ -2,6 +2,7 @@
 // parsed config and handed to createApp. Tests and every runtime wire the same app this way.
 import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/client.ts';
+import { createJobStateStore, type JobStateStore } from './jobs/job-state.ts';
 import { type AccessTokens, createAccessTokens } from './lib/access-tokens.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -19,6 +20,8 @@ export interface Deps {
   logger: Logger;
   /** Signs and verifies access tokens with keys imported once per isolate. */
   tokens: AccessTokens;
+  /** Each job's state (dedupe lease, progress, result), shared with the Node worker. */
+  jobState: JobStateStore;
 }
 
 export function createDeps(config: Config): Deps {
@@ -36,5 +39,6 @@ export function createDeps(config: Config): Deps {
     clock: systemClock,
     logger: createLogger(config.LOG_LEVEL),
     tokens: createAccessTokens(config, systemClock),
+    jobState: createJobStateStore(redis, () => systemClock.now().getTime()),
   };
 }

@@ -52,6 +52,15 @@ export function createDispatcher({
     return base * retryDelayScale;
   }
 
+  // QStash's escape from retries: a destination that answers with Upstash-NonRetryable-Error
+  // (status 489 by convention) sends the message to the DLQ at once.
+  function nonRetryable(outcome: DeliveryOutcome): boolean {
+    return (
+      outcome.kind === 'response' &&
+      outcome.header['Upstash-Nonretryable-Error']?.[0]?.toLowerCase() === 'true'
+    );
+  }
+
   function settle(message: StoredMessage, outcome: DeliveryOutcome): void {
     if (outcome.kind === 'aborted') return;
     const at = now();
@@ -69,7 +78,7 @@ export function createDispatcher({
       });
       return;
     }
-    if (message.retried < settings.maxRetries) {
+    if (message.retried < settings.maxRetries && !nonRetryable(outcome)) {
       store.transaction(() => {
         const next = at + retryDelayMs(message, outcome);
         if (store.scheduleRetry(messageId, message.retried + 1, next)) notifyCallback();

@@ -157,3 +157,110 @@ export const auditLogs = sqliteTable(
   },
   (table) => [index('audit_logs_target_idx').on(table.targetType, table.targetId)],
 );
+
+/**
+ * Jobs that must follow a database change, written in the same batch as the change and deleted
+ * once QStash accepted them. A row still here after a minute was not published (QStash was
+ * unreachable, or the isolate died first): the outbox sweep publishes it. The row's id is the
+ * job's id and QStash's deduplication id, so publishing it twice delivers it once.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    /** The whole job message, as delivered (src/jobs/catalogue.ts, jobMessageSchema). */
+    message: text('message', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    priority: text('priority').notNull(),
+    /** Unix seconds: deliver no earlier (Upstash-Not-Before). */
+    notBefore: integer('not_before'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+  },
+  (table) => [index('outbox_created_idx').on(table.createdAt)],
+);
+
+export type OutboxRow = typeof outbox.$inferSelect;
+
+/** Jobs QStash gave up on, recorded by its failure callback, until an admin requeues or deletes them. */
+export const deadJobs = sqliteTable(
+  'dead_jobs',
+  {
+    /** The job's key: its id, or `msg:<QStash message id>` for a scheduled run. */
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    message: text('message', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    messageId: text('message_id').notNull(),
+    /** QStash's DLQ entry, deleted with the record. */
+    dlqId: text('dlq_id'),
+    /** The destination's last answer: status and the start of its body. */
+    lastStatus: integer('last_status'),
+    lastResponse: text('last_response'),
+    retried: integer('retried').notNull(),
+    failedAt: timestamp('failed_at').notNull(),
+    requeuedAt: timestamp('requeued_at'),
+    requeueCount: integer('requeue_count').notNull().default(0),
+  },
+  (table) => [index('dead_jobs_failed_idx').on(table.failedAt)],
+);
+
+export type DeadJobRow = typeof deadJobs.$inferSelect;
+
+export const partnerSchemes = ['hmac-sha256', 'standard-webhooks'] as const;
+export type PartnerScheme = (typeof partnerSchemes)[number];
+
+/** Partners who send us signed webhooks. */
+export const partners = sqliteTable('partners', {
+  id: id(),
+  name: text('name').notNull().unique(),
+  scheme: text('scheme', { enum: partnerSchemes }).notNull(),
+  createdAt: timestamp('created_at').notNull().default(nowMs),
+  revokedAt: timestamp('revoked_at'),
+});
+
+export type PartnerRow = typeof partners.$inferSelect;
+
+/**
+ * A partner's signing secrets, encrypted with PARTNER_SECRETS_KEY. Several are active during a
+ * rotation: the old one until its `expiresAt`, the new one from its creation.
+ */
+export const partnerSecrets = sqliteTable(
+  'partner_secrets',
+  {
+    id: id(),
+    partnerId: text('partner_id')
+      .notNull()
+      .references(() => partners.id),
+    /** `<iv b64url>.<ciphertext b64url>` (AES-256-GCM). */
+    encryptedSecret: text('encrypted_secret').notNull(),
+    /** The secret's last four characters, so an admin can tell secrets apart. */
+    hint: text('hint').notNull(),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+    expiresAt: timestamp('expires_at'),
+    revokedAt: timestamp('revoked_at'),
+  },
+  (table) => [index('partner_secrets_partner_idx').on(table.partnerId)],
+);
+
+export type PartnerSecretRow = typeof partnerSecrets.$inferSelect;
+
+/** Each event a partner sent, stored once whatever the number of deliveries. */
+export const partnerEvents = sqliteTable(
+  'partner_events',
+  {
+    id: id(),
+    partnerId: text('partner_id')
+      .notNull()
+      .references(() => partners.id),
+    /** The partner's own id for the event (the body's `id`, or webhook-id). */
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
+    receivedAt: timestamp('received_at').notNull().default(nowMs),
+    processedAt: timestamp('processed_at'),
+  },
+  (table) => [uniqueIndex('partner_events_partner_event_idx').on(table.partnerId, table.eventId)],
+);
+
+export type PartnerEventRow = typeof partnerEvents.$inferSelect;

@@ -75,15 +75,21 @@ export function okPage<T>(c: Context<AppEnv>, data: T[], pagination: Pagination)
   return c.json({ success: true as const, data, pagination, meta: metaOf(c) }, 200);
 }
 
-export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
-  const body = {
+export type Meta = z.infer<typeof metaSchema>;
+
+/** The error envelope's body; the Node worker (worker-jobs/) answers with it too. */
+export function errorBody(error: AppError, meta: Meta) {
+  return {
     success: false as const,
     error: {
       code: error.code,
       message: error.message,
       ...(error.details !== undefined && { details: error.details }),
     },
-    meta: metaOf(c),
+    meta,
   };
-  return c.json(body, error.status, error.headers);
+}
+
+export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
+  return c.json(errorBody(error, metaOf(c)), error.status, error.headers);
 }

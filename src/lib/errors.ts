@@ -25,6 +25,17 @@ export const errorCodes = z.enum([
   'REFRESH_TOKEN_REUSED',
   'EMAIL_NOT_VERIFIED',
   'CSRF_FAILED',
+  'SIGNATURE_MISSING',
+  'SIGNATURE_MALFORMED',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_BODY_MISMATCH',
+  'SIGNATURE_WRONG_URL',
+  'SIGNATURE_WRONG_ISSUER',
+  'SIGNATURE_EXPIRED',
+  'SIGNATURE_REPLAYED',
+  'JOB_PAYLOAD_INVALID',
+  'JOB_FAILED',
+  'JOB_IN_PROGRESS',
 ]);
 
 export type ErrorCode = z.infer<typeof errorCodes>;
@@ -51,6 +62,19 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   REFRESH_TOKEN_REUSED: 401,
   EMAIL_NOT_VERIFIED: 403,
   CSRF_FAILED: 403,
+  SIGNATURE_MISSING: 401,
+  SIGNATURE_MALFORMED: 401,
+  SIGNATURE_INVALID: 401,
+  SIGNATURE_BODY_MISMATCH: 401,
+  SIGNATURE_WRONG_URL: 401,
+  SIGNATURE_WRONG_ISSUER: 401,
+  SIGNATURE_EXPIRED: 401,
+  SIGNATURE_REPLAYED: 401,
+  // 489 with Upstash-NonRetryable-Error: QStash sends the message to the DLQ without retrying.
+  JOB_PAYLOAD_INVALID: 489 as ContentfulStatusCode,
+  JOB_FAILED: 489 as ContentfulStatusCode,
+  // Another delivery of the same job holds its lease: QStash comes back after Retry-After.
+  JOB_IN_PROGRESS: 429,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

@@ -12,11 +12,15 @@ export const permissions = [
   'users:admin',
   'users:search',
   'users:read-public',
+  /** Partners and their webhook secrets: the admin partners API. */
+  'partners:manage',
   /** One's own API keys. */
   'apikeys:manage',
   /** One's own profile. */
   'profile:read',
   'profile:write',
+  /** Any job's status, and the dead-letter queue: list, inspect, requeue, delete. */
+  'jobs:manage',
 ] as const;
 
 export type Permission = (typeof permissions)[number];

@@ -18,8 +18,16 @@ export interface PublishOptions {
   deduplicationId?: string;
   /** Deliver no earlier than this many seconds from now. */
   delaySeconds?: number;
+  /** Deliver no earlier than this Unix time, in seconds; wins over `delaySeconds`. */
+  notBefore?: number;
   /** How many times QStash retries a delivery that fails (its default: 3). */
   retries?: number;
+  /** QStash's retry-delay expression in milliseconds, e.g. `pow(2, retried) * 1000`. */
+  retryDelay?: string;
+  /** Messages with the same key share this many deliveries in flight. */
+  flowControl?: { key: string; parallelism: number };
+  /** Where QStash posts the outcome once the last retry failed (and the message went to the DLQ). */
+  failureCallback?: string;
 }
 
 export interface Queue {
@@ -27,6 +35,8 @@ export interface Queue {
   ping(): Promise<void>;
   /** Hands a job to QStash; resolves with QStash's message id once it has accepted it. */
   publish(options: PublishOptions): Promise<{ messageId: string }>;
+  /** Removes a message from QStash's dead-letter queue; one already gone is not an error. */
+  deleteFromDlq(dlqId: string): Promise<void>;
 }
 
 export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>): Queue {
@@ -47,7 +57,17 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
         headers['upstash-deduplication-id'] = options.deduplicationId;
       }
       if (options.delaySeconds !== undefined) headers['upstash-delay'] = `${options.delaySeconds}s`;
+      if (options.notBefore !== undefined)
+        headers['upstash-not-before'] = String(options.notBefore);
       if (options.retries !== undefined) headers['upstash-retries'] = String(options.retries);
+      if (options.retryDelay !== undefined) headers['upstash-retry-delay'] = options.retryDelay;
+      if (options.flowControl !== undefined) {
+        headers['upstash-flow-control-key'] = options.flowControl.key;
+        headers['upstash-flow-control-value'] = `parallelism=${options.flowControl.parallelism}`;
+      }
+      if (options.failureCallback !== undefined) {
+        headers['upstash-failure-callback'] = options.failureCallback;
+      }
       // QStash takes the destination as it is, unencoded, after /v2/publish/.
       const response = await fetch(`${baseUrl}/v2/publish/${options.destination}`, {
         method: 'POST',
@@ -63,6 +83,16 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
         throw new QueueError('QStash accepted a publish without a message id');
       }
       return { messageId: answer.messageId };
+    },
+    async deleteFromDlq(dlqId) {
+      const response = await fetch(`${baseUrl}/v2/dlq/${encodeURIComponent(dlqId)}`, {
+        method: 'DELETE',
+        headers: { authorization },
+      });
+      await response.body?.cancel();
+      if (!response.ok && response.status !== 404) {
+        throw new QueueError(`QStash answered ${response.status} to a DLQ delete`);
+      }
     },
   };
 }

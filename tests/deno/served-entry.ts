@@ -89,6 +89,7 @@ export function describeServedEntry(runtime: string, entry: EntryCommand): void 
       // Every test file shares 127.0.0.1 as the client address; the policy is not under test here.
       RATE_LIMIT_GENERAL: '10000/1m',
       JWT_SIGNING_KEYS: 'entry-test:entry-test-signing-secret-of-at-least-32-bytes',
+      PARTNER_SECRETS_KEY: 'ZW50cnktdGVzdC1wYXJ0bmVyLXNlY3JldHMta2V5LTM',
     });
 
     beforeAll(async () => {

@@ -1,6 +1,6 @@
 // The accounts tests' setting: the app from createApp on a local stack (Redis database 13), its
-// email jobs published to the stack's QStash broker and delivered to a receiver, so a test reads
-// the link a user would have received. Also the requests a client makes to get an account.
+// jobs (the Node worker's and the edge's alike) published to the stack's QStash broker and
+// delivered to a receiver, so a test reads the link a user would have received. Also the requests a client makes to get an account.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from '@libsql/client';
 import { createClient } from '@libsql/client';
@@ -64,6 +64,7 @@ export function authApp(auth: AuthStack, overrides: Record<string, string> = {})
     ...auth.stack.env,
     RATE_LIMIT_GENERAL: '100000/1m',
     JOBS_BASE_URL: auth.jobs.url,
+    API_PUBLIC_URL: auth.jobs.url,
     PUBLIC_APP_URL: 'https://app.example.com',
     ...overrides,
   });
@@ -148,14 +149,19 @@ export async function loginAccount(
   return data.session;
 }
 
+/** An account email as the Node worker receives it: the job message QStash delivers. */
 export interface EmailJob {
+  id: string;
   type: string;
-  to: string;
-  name: string;
-  link: string;
+  ownerId?: string;
+  createdAt: string;
+  payload: { to: string; name: string; link: string };
 }
 
-/** The emails of `type` delivered to `to` so far, oldest first, after waiting for the `count`th. */
+/**
+ * The emails of `type` delivered to `to` so far (at `/jobs/<type>`), oldest first, after waiting
+ * for the `count`th.
+ */
 export async function emailsTo(
   jobs: JobReceiver,
   type: string,
@@ -164,15 +170,16 @@ export async function emailsTo(
 ): Promise<EmailJob[]> {
   const matching = () =>
     jobs.jobs
+      .filter((job) => job.path === `/jobs/${type}`)
       .map((job) => job.body as EmailJob)
-      .filter((body) => body.type === type && body.to === to);
+      .filter((body) => body.type === type && body.payload?.to === to);
   await jobs.waitFor(() => matching().length >= count);
   return matching();
 }
 
 export function tokenOf(email: EmailJob | undefined): string {
   if (email === undefined) throw new Error('no such email');
-  const token = new URL(email.link).searchParams.get('token');
-  if (token === null) throw new Error(`no token in ${email.link}`);
+  const token = new URL(email.payload.link).searchParams.get('token');
+  if (token === null) throw new Error(`no token in ${email.payload.link}`);
   return token;
 }

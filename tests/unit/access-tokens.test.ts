@@ -105,6 +105,7 @@ describe('JWT configuration', () => {
     QSTASH_TOKEN: 'x',
     QSTASH_CURRENT_SIGNING_KEY: 'x',
     QSTASH_NEXT_SIGNING_KEY: 'x',
+    PARTNER_SECRETS_KEY: 'x'.repeat(43),
   };
   const secret = 'a'.repeat(32);
 

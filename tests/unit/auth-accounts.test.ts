@@ -60,10 +60,15 @@ describe('POST /v1/auth/register', () => {
 
     const [email] = await emailsTo(auth.jobs, 'email.verification', account.email);
     expect(email).toEqual({
+      id: expect.stringMatching(/^email\.verification-/),
       type: 'email.verification',
-      to: account.email,
-      name: account.name,
-      link: expect.stringMatching(/^https:\/\/app\.example\.com\/verify-email\?token=[\w-]{43}$/),
+      ownerId: data.user.id,
+      createdAt: expect.any(String),
+      payload: {
+        to: account.email,
+        name: account.name,
+        link: expect.stringMatching(/^https:\/\/app\.example\.com\/verify-email\?token=[\w-]{43}$/),
+      },
     });
 
     const { rows } = await auth.db.execute({

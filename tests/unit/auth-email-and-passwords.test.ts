@@ -127,7 +127,7 @@ describe('password reset', () => {
     expect((await dataOf(known, 202)).message).toBe((await dataOf(unknown, 202)).message);
     await api.settled();
     const [email] = await emailsTo(auth.jobs, 'email.password-reset', account.email);
-    expect(email?.link).toMatch(/^https:\/\/app\.example\.com\/reset-password\?token=/);
+    expect(email?.payload.link).toMatch(/^https:\/\/app\.example\.com\/reset-password\?token=/);
   });
 
   it('is throttled per address (policy passwordReset)', async () => {

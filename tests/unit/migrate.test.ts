@@ -50,7 +50,7 @@ function runEntry(entry: 'migrate' | 'seed', env: Record<string, string>) {
 describe('migrateDatabase and seedDatabase', () => {
   it('migrates once, then finds nothing to apply', async () => {
     expect(await migrateDatabase(server.url, authToken)).toEqual({
-      applied: ['0000_users', '0001_identity'],
+      applied: ['0000_users', '0001_identity', '0002_jobs_and_partners'],
     });
     expect(await migrateDatabase(server.url, authToken)).toEqual({ applied: [] });
 
@@ -62,12 +62,17 @@ describe('migrateDatabase and seedDatabase', () => {
       'api_key_usage',
       'api_keys',
       'audit_logs',
+      'dead_jobs',
       'one_time_tokens',
+      'outbox',
+      'partner_events',
+      'partner_secrets',
+      'partners',
       'password_history',
       'refresh_tokens',
       'users',
     ]);
-    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 2 }]);
+    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 3 }]);
   });
 
   it('seeds the fixed users once; a second run leaves the very same rows', async () => {

@@ -1,47 +1,32 @@
-// The account emails, as jobs: published to QStash for `${JOBS_BASE_URL}/jobs/email`, where the
-// jobs worker renders and sends them. Published after the database write and off the response's
-// path (waitUntil); until the outbox of issue 5, a publish that fails after the write is logged
-// and the user asks for another email.
+// The account emails, as jobs for the Node worker (`${JOBS_BASE_URL}/jobs/email.verification`,
+// `.../email.password-reset`), which renders and sends them. Each is staged in the outbox in the
+// same batch as its token, so a committed token always gets its email, even with QStash down.
 import type { Deps } from '../../deps.ts';
+import { type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
 
 export type AccountEmailType = 'email.verification' | 'email.password-reset';
-
-export interface AccountEmail {
-  type: AccountEmailType;
-  to: string;
-  name: string;
-  /** The page of the web app that takes the token, e.g. https://app.example.com/verify-email?token=… */
-  link: string;
-}
 
 const pageOf: Record<AccountEmailType, string> = {
   'email.verification': '/verify-email',
   'email.password-reset': '/reset-password',
 };
 
-export function accountEmail(
-  deps: Pick<Deps, 'config'>,
-  type: AccountEmailType,
-  to: { email: string; name: string },
-  token: string,
-): AccountEmail {
-  const link = new URL(`${deps.config.PUBLIC_APP_URL}${pageOf[type]}`);
-  link.searchParams.set('token', token);
-  return { type, to: to.email, name: to.name, link: link.href };
-}
-
 /**
- * One message per token: the token's row id is the deduplication id, so a retried publish never
- * sends the same email twice.
+ * One job per token: the token's row id is in the job id (QStash's deduplication id), so a
+ * repeated publish never sends the same email twice.
  */
-export async function publishAccountEmail(
-  deps: Pick<Deps, 'config' | 'queue'>,
-  email: AccountEmail,
-  tokenId: string,
-): Promise<void> {
-  await deps.queue.publish({
-    destination: `${deps.config.JOBS_BASE_URL}/jobs/email`,
-    body: email,
-    deduplicationId: `${email.type}-${tokenId}`,
-  });
+export function accountEmailJob(
+  deps: Pick<Deps, 'config' | 'clock'>,
+  type: AccountEmailType,
+  user: { id: string; email: string; name: string },
+  token: { id: string; token: string },
+): PreparedJob {
+  const link = new URL(`${deps.config.PUBLIC_APP_URL}${pageOf[type]}`);
+  link.searchParams.set('token', token.token);
+  return prepareJob(
+    deps.clock,
+    type,
+    { to: user.email, name: user.name, link: link.href },
+    { id: `${type}-${token.id}`, ownerId: user.id },
+  );
 }

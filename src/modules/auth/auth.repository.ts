@@ -1,7 +1,8 @@
 // SQL for accounts: credentials, password history and the single-use tokens sent by email. Each
 // write that must happen together is one db.batch, which libSQL runs as one transaction in one
 // round trip; statements that depend on the one before run only `WHERE changes() = 1`, so a token
-// already spent changes nothing at all.
+// already spent changes nothing at all. The jobs a write must be followed by (its email, its domain
+// events) are staged in the outbox inside the same batch, so they exist exactly when the write does.
 import { and, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import {
@@ -11,6 +12,8 @@ import {
   type UserRow,
   users,
 } from '../../db/schema.ts';
+import type { PreparedJob } from '../../jobs/enqueue.ts';
+import { stageJob, stageJobIfChanged } from '../../jobs/outbox.ts';
 import { createUsersRepository } from '../users/users.repository.ts';
 
 /** How many recent passwords a new one may not repeat (the current one included). */
@@ -23,6 +26,7 @@ export interface NewAccount {
   passwordHash: string;
   at: Date;
   verification: { id: string; tokenHash: string; expiresAt: Date };
+  jobs: PreparedJob[];
 }
 
 export interface IssuedToken {
@@ -32,6 +36,7 @@ export interface IssuedToken {
   tokenHash: string;
   expiresAt: Date;
   at: Date;
+  jobs: PreparedJob[];
 }
 
 export interface AuthRepository {
@@ -44,7 +49,7 @@ export interface AuthRepository {
   /** The same password, hashed with today's parameters: no history row, it is not a new password. */
   rehashPassword(userId: string, passwordHash: string): Promise<void>;
   /** Sets a new password, records it in the history and drops history beyond its depth. */
-  setPassword(userId: string, passwordHash: string, at: Date): Promise<void>;
+  setPassword(userId: string, passwordHash: string, at: Date, jobs: PreparedJob[]): Promise<void>;
   /** Stores a new token; earlier unused tokens of the same purpose stop working. */
   issueToken(token: IssuedToken): Promise<void>;
   /** The user a live (unused, unexpired) token belongs to, with that user's recent password hashes. */
@@ -53,10 +58,24 @@ export interface AuthRepository {
     purpose: OneTimeTokenPurpose,
     now: Date,
   ): Promise<{ tokenId: string; user: UserRow; recentHashes: string[] } | undefined>;
-  /** Spends the token and marks the email verified; undefined if the token was already spent. */
-  confirmEmail(tokenId: string, userId: string, at: Date): Promise<UserRow | undefined>;
-  /** Spends the token and sets the new password; false if the token was already spent. */
-  resetPassword(tokenId: string, userId: string, passwordHash: string, at: Date): Promise<boolean>;
+  /**
+   * Spends the token and marks the email verified; undefined if the token was already spent, and
+   * then no job is staged either.
+   */
+  confirmEmail(
+    tokenId: string,
+    userId: string,
+    at: Date,
+    jobs: PreparedJob[],
+  ): Promise<UserRow | undefined>;
+  /** Spends the token and sets the new password; false (and no job staged) if already spent. */
+  resetPassword(
+    tokenId: string,
+    userId: string,
+    passwordHash: string,
+    at: Date,
+    jobs: PreparedJob[],
+  ): Promise<boolean>;
   /**
    * The user deleting their own account: the admin route's rules (never the last active admin)
    * and its audit row, in the same transaction. 'last-admin' and 'not-found' change nothing.
@@ -138,6 +157,7 @@ export function createAuthRepository(db: Database): AuthRepository {
             expiresAt: account.verification.expiresAt,
             createdAt: account.at,
           }),
+          ...account.jobs.map((job) => stageJob(db, job)),
         ]);
         return true;
       } catch (error) {
@@ -166,7 +186,7 @@ export function createAuthRepository(db: Database): AuthRepository {
       await db.update(users).set({ passwordHash }).where(eq(users.id, userId));
     },
 
-    async setPassword(userId, passwordHash, at) {
+    async setPassword(userId, passwordHash, at, jobs) {
       await db.batch([
         db
           .update(users)
@@ -174,6 +194,7 @@ export function createAuthRepository(db: Database): AuthRepository {
           .where(eq(users.id, userId)),
         historyInsert(userId, passwordHash, at, false),
         historyPrune(userId),
+        ...jobs.map((job) => stageJob(db, job)),
       ]);
     },
 
@@ -197,6 +218,7 @@ export function createAuthRepository(db: Database): AuthRepository {
           expiresAt: token.expiresAt,
           createdAt: token.at,
         }),
+        ...token.jobs.map((job) => stageJob(db, job)),
       ]);
     },
 
@@ -221,7 +243,7 @@ export function createAuthRepository(db: Database): AuthRepository {
       return { ...found, recentHashes: recentHashes.map((row) => row.passwordHash) };
     },
 
-    async confirmEmail(tokenId, userId, at) {
+    async confirmEmail(tokenId, userId, at, jobs) {
       const [, updated] = await db.batch([
         spendToken(tokenId, at),
         db
@@ -229,11 +251,12 @@ export function createAuthRepository(db: Database): AuthRepository {
           .set({ emailVerifiedAt: at, updatedAt: at })
           .where(and(eq(users.id, userId), sql`changes() = 1`))
           .returning(),
+        ...jobs.map((job) => stageJobIfChanged(db, job)),
       ]);
       return updated[0];
     },
 
-    async resetPassword(tokenId, userId, passwordHash, at) {
+    async resetPassword(tokenId, userId, passwordHash, at, jobs) {
       const [, updated] = await db.batch([
         spendToken(tokenId, at),
         db
@@ -242,6 +265,8 @@ export function createAuthRepository(db: Database): AuthRepository {
           .where(and(eq(users.id, userId), isNull(users.deletedAt), sql`changes() = 1`))
           .returning({ id: users.id }),
         historyInsert(userId, passwordHash, at, true),
+        // After the history row, which is inserted only when the password changed: the same chain.
+        ...jobs.map((job) => stageJobIfChanged(db, job)),
         historyPrune(userId),
       ]);
       return updated.length === 1;

@@ -1,7 +1,12 @@
 // Business rules of accounts: who may sign in, what a new password must be, and what each
 // single-use token allows. No HTTP here: the handlers turn results into responses and sessions.
+// What follows a change (an account email, the domain events' handlers) is staged in the outbox
+// with the change and published after the commit; no handler runs inside the request.
 import type { OneTimeTokenPurpose, UserRow } from '../../db/schema.ts';
 import type { Deps } from '../../deps.ts';
+import { type DomainEventName, domainEventJobs } from '../../jobs/domain-events.ts';
+import type { PreparedJob } from '../../jobs/enqueue.ts';
+import { publishStaged } from '../../jobs/outbox.ts';
 import { createCache } from '../../lib/cache.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
@@ -16,7 +21,7 @@ import { revokeAllSessions } from '../../lib/sessions.ts';
 import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
 import { lastAdmin } from '../users/admin-users.service.ts';
 import { forgetCachedProfiles } from '../users/users.service.ts';
-import { accountEmail, publishAccountEmail } from './account-emails.ts';
+import { accountEmailJob } from './account-emails.ts';
 import type { AuthRepository } from './auth.repository.ts';
 import type { FailedAttempts } from './failed-attempts.ts';
 
@@ -68,14 +73,25 @@ async function newToken(now: Date, purpose: OneTimeTokenPurpose) {
   };
 }
 
-function sendEmail(
+function eventJobs(
   service: AuthServiceDeps,
-  type: Parameters<typeof accountEmail>[1],
-  user: { email: string; name: string },
-  token: { token: string; id: string },
-): void {
-  const email = accountEmail(service.deps, type, user, token.token);
-  service.defer('account-email', publishAccountEmail(service.deps, email, token.id));
+  event: DomainEventName,
+  user: { id: string; email: string; name: string },
+): PreparedJob[] {
+  return domainEventJobs(service.deps.clock, {
+    event,
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+  });
+}
+
+/**
+ * Hands committed jobs to QStash off the response's path. A job QStash does not take stays in the
+ * outbox for the sweep, so the request succeeds whether or not QStash answers.
+ */
+function publishAfterCommit(service: AuthServiceDeps, jobs: PreparedJob[]): void {
+  service.defer('outbox-publish', publishStaged(service.deps, jobs));
 }
 
 export interface Registration {
@@ -104,6 +120,10 @@ export async function register(service: AuthServiceDeps, input: Registration): P
     updatedAt: now,
     deletedAt: null,
   };
+  const jobs = [
+    accountEmailJob(service.deps, 'email.verification', user, verification),
+    ...eventJobs(service, 'user.registered', user),
+  ];
   const created = await service.accounts.createAccount({
     id: user.id,
     email: user.email,
@@ -111,9 +131,10 @@ export async function register(service: AuthServiceDeps, input: Registration): P
     passwordHash,
     at: now,
     verification,
+    jobs,
   });
   if (!created) throw new AppError('CONFLICT', 'An account with this email already exists');
-  sendEmail(service, 'email.verification', user, verification);
+  publishAfterCommit(service, jobs);
   return user;
 }
 
@@ -196,7 +217,9 @@ export async function changePassword(
   const user = await confirmPassword(service, attempts, userId, currentPassword);
   await assertAcceptable(newPassword, user, await service.accounts.recentPasswordHashes(userId));
   const now = service.deps.clock.now();
-  await service.accounts.setPassword(userId, await hashPassword(newPassword), now);
+  const jobs = eventJobs(service, 'user.password-changed', user);
+  await service.accounts.setPassword(userId, await hashPassword(newPassword), now, jobs);
+  publishAfterCommit(service, jobs);
   await revokeAllSessions(service.deps, userId);
   return { ...user, passwordChangedAt: now, updatedAt: now };
 }
@@ -237,8 +260,15 @@ export async function requestEmailVerification(
   }
   const now = service.deps.clock.now();
   const token = await newToken(now, 'email_verification');
-  await service.accounts.issueToken({ ...token, userId, purpose: 'email_verification', at: now });
-  sendEmail(service, 'email.verification', user, token);
+  const jobs = [accountEmailJob(service.deps, 'email.verification', user, token)];
+  await service.accounts.issueToken({
+    ...token,
+    userId,
+    purpose: 'email_verification',
+    at: now,
+    jobs,
+  });
+  publishAfterCommit(service, jobs);
 }
 
 export async function confirmEmail(service: AuthServiceDeps, token: string): Promise<UserRow> {
@@ -249,8 +279,10 @@ export async function confirmEmail(service: AuthServiceDeps, token: string): Pro
     now,
   );
   if (live === undefined) throw invalidToken();
-  const user = await service.accounts.confirmEmail(live.tokenId, live.user.id, now);
+  const jobs = eventJobs(service, 'user.email-verified', live.user);
+  const user = await service.accounts.confirmEmail(live.tokenId, live.user.id, now, jobs);
   if (user === undefined) throw invalidToken();
+  publishAfterCommit(service, jobs);
   return user;
 }
 
@@ -264,17 +296,15 @@ export function requestPasswordReset(service: AuthServiceDeps, email: string): v
     if (user === undefined) return;
     const now = service.deps.clock.now();
     const token = await newToken(now, 'password_reset');
+    const jobs = [accountEmailJob(service.deps, 'email.password-reset', user, token)];
     await service.accounts.issueToken({
       ...token,
       userId: user.id,
       purpose: 'password_reset',
       at: now,
+      jobs,
     });
-    await publishAccountEmail(
-      service.deps,
-      accountEmail(service.deps, 'email.password-reset', user, token.token),
-      token.id,
-    );
+    await publishStaged(service.deps, jobs);
   };
   service.defer('password-reset-email', work());
 }
@@ -289,12 +319,15 @@ export async function resetPassword(
   const live = await service.accounts.findLiveToken(await sha256Hex(token), 'password_reset', now);
   if (live === undefined) throw invalidToken();
   await assertAcceptable(password, live.user, live.recentHashes);
+  const jobs = eventJobs(service, 'user.password-changed', live.user);
   const reset = await service.accounts.resetPassword(
     live.tokenId,
     live.user.id,
     await hashPassword(password),
     now,
+    jobs,
   );
   if (!reset) throw invalidToken();
+  publishAfterCommit(service, jobs);
   await revokeAllSessions(service.deps, live.user.id);
 }

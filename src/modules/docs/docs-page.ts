@@ -1,6 +1,7 @@
 // The /docs page: plain server-rendered HTML built from the OpenAPI document. No script and no
 // CDN, so it loads offline and under the API's CSP (default-src 'none'); its one inline style
 // carries the request's CSP nonce. Every value from the document is escaped.
+import { escapeHtml } from '../../lib/html.ts';
 import { type OpenApiDocument, operationsOf } from './openapi-document.ts';
 
 type Operation = ReturnType<typeof operationsOf>[number]['operation'];
@@ -23,15 +24,6 @@ code{padding:0 .25rem}pre{padding:.6rem;overflow:auto}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;vertical-align:top;padding:.3rem .5rem;border-top:1px solid var(--line)}
 summary{cursor:pointer;color:var(--muted)}.muted{color:var(--muted)}
 `;
-
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 /** Escaped text, with `code spans` (the documents' only markup) kept. */
 function prose(text: string | undefined): string {

@@ -1,0 +1,128 @@
+// Every job the system runs, in one place: its payload schema, where it runs (the edge Worker or
+// the Node worker in worker-jobs/), how often QStash retries it and how long it waits between
+// tries, and its default priority. The edge and the Node worker validate deliveries with these
+// same schemas; enqueue.ts reads the rest.
+import * as z from 'zod';
+
+export const jobPriorities = ['critical', 'normal', 'low'] as const;
+export type JobPriority = (typeof jobPriorities)[number];
+
+/**
+ * Each priority is a QStash flow-control key with its own parallelism: critical jobs (account
+ * emails, requeued dead jobs) never wait behind a digest run.
+ */
+export const priorityParallelism: Record<JobPriority, number> = {
+  critical: 20,
+  normal: 10,
+  low: 2,
+};
+
+const email = z.email().max(254);
+const link = z.url({ protocol: /^https?$/ }).max(2048);
+const name = z.string().min(1).max(200);
+
+export const accountEmailPayload = z.strictObject({ to: email, name, link });
+
+const domainEventPayload = z.strictObject({
+  /** The event's id: the audit row's id, so a repeated delivery writes nothing new. */
+  eventId: z.uuid(),
+  event: z.enum(['user.registered', 'user.password-changed', 'user.email-verified']),
+  userId: z.uuid(),
+  occurredAt: z.iso.datetime(),
+});
+
+export const jobPayloads = {
+  'email.verification': accountEmailPayload,
+  'email.password-reset': accountEmailPayload,
+  'email.welcome': z.strictObject({ to: email, name }),
+  'email.password-changed': z.strictObject({ to: email, name }),
+  'email.weekly-digest': z.strictObject({
+    to: email,
+    name,
+    weekOf: z.iso.date(),
+    /** What the digest reports; computed by digest.weekly when it fans out. */
+    stats: z.strictObject({
+      newUsers: z.number().int().nonnegative(),
+      activeApiKeys: z.number().int().nonnegative(),
+    }),
+  }),
+  /** Resizes an uploaded image to the 400x400 JPEG avatar and PUTs it where `targetUrl` says. */
+  'image.avatar': z.strictObject({
+    userId: z.uuid(),
+    sourceUrl: z.url({ protocol: /^https?$/ }),
+    targetUrl: z.url({ protocol: /^https?$/ }),
+  }),
+  'audit.record': domainEventPayload,
+  'partner.event': z.strictObject({ partnerId: z.uuid(), eventId: z.string().min(1).max(200) }),
+  'digest.weekly': z.strictObject({}),
+  'maintenance.token-cleanup': z.strictObject({}),
+  'maintenance.housekeeping': z.strictObject({}),
+} as const;
+
+export type JobType = keyof typeof jobPayloads;
+export type JobPayload<T extends JobType> = z.infer<(typeof jobPayloads)[T]>;
+export const jobTypes = Object.keys(jobPayloads) as JobType[];
+
+export interface JobDefinition {
+  /** 'node': delivered to `${JOBS_BASE_URL}/jobs/<type>`; 'edge': to `${API_PUBLIC_URL}/jobs/<type>`. */
+  runsOn: 'edge' | 'node';
+  priority: JobPriority;
+  /** QStash's Upstash-Retries: attempts after the first, before the DLQ. */
+  retries: number;
+  /** QStash's Upstash-Retry-Delay, in milliseconds, with `retried` counting from 0. */
+  retryDelay: string;
+}
+
+// Emails retry fast at first (an SMTP hiccup), then back off to about an hour; maintenance runs
+// again on its next schedule anyway, so it gives up sooner.
+const emailRetries = { retries: 5, retryDelay: 'min(3600000, pow(4, retried) * 10000)' };
+const maintenanceRetries = { retries: 2, retryDelay: '60000' };
+
+export const jobDefinitions: Record<JobType, JobDefinition> = {
+  'email.verification': { runsOn: 'node', priority: 'critical', ...emailRetries },
+  'email.password-reset': { runsOn: 'node', priority: 'critical', ...emailRetries },
+  'email.welcome': { runsOn: 'node', priority: 'normal', ...emailRetries },
+  'email.password-changed': { runsOn: 'node', priority: 'critical', ...emailRetries },
+  'email.weekly-digest': { runsOn: 'node', priority: 'low', ...emailRetries },
+  'image.avatar': {
+    runsOn: 'node',
+    priority: 'normal',
+    retries: 3,
+    retryDelay: 'pow(2, retried) * 5000',
+  },
+  'audit.record': {
+    runsOn: 'edge',
+    priority: 'low',
+    retries: 5,
+    retryDelay: 'pow(2, retried) * 5000',
+  },
+  'partner.event': {
+    runsOn: 'edge',
+    priority: 'normal',
+    retries: 5,
+    retryDelay: 'pow(2, retried) * 5000',
+  },
+  'digest.weekly': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
+  'maintenance.token-cleanup': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
+  'maintenance.housekeeping': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
+};
+
+/**
+ * What QStash delivers as the body of every job: our own job id (stable across QStash retries,
+ * outbox re-publishes and DLQ requeues, unlike QStash's message id), the type, and the payload.
+ * Scheduled deliveries carry no id: each firing is keyed by its Upstash-Message-Id instead.
+ */
+export const jobMessageSchema = z.object({
+  id: z.string().min(1).max(200).optional(),
+  type: z.enum(jobTypes as [JobType, ...JobType[]]),
+  payload: z.unknown(),
+  /** The user the job belongs to: who may read its status at GET /v1/jobs/{id}. */
+  ownerId: z.uuid().optional(),
+  createdAt: z.iso.datetime().optional(),
+});
+
+export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+export function jobPath(type: JobType): string {
+  return `/jobs/${type}`;
+}

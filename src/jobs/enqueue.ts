@@ -1,0 +1,143 @@
+// The one way to start a job: now, after a delay, or at a time, with the type's retries and retry
+// delay, a priority, a deduplication id and the failure callback that records dead jobs. A job
+// that must follow a database write is staged in the outbox instead (outbox.ts) and published by
+// the same code after the commit.
+import type { Config } from '../config.ts';
+import type { Clock } from '../lib/clock.ts';
+import { AppError } from '../lib/errors.ts';
+import type { PublishOptions, Queue } from '../lib/queue.ts';
+import {
+  type JobMessage,
+  type JobPayload,
+  type JobPriority,
+  type JobType,
+  jobDefinitions,
+  jobPath,
+  jobPayloads,
+  priorityParallelism,
+} from './catalogue.ts';
+
+export interface EnqueueOptions {
+  /** Deliver no earlier than this many seconds from now. */
+  delaySeconds?: number;
+  /** Deliver at this time; a time in the past is refused. */
+  runAt?: Date;
+  /** Defaults to the type's priority. */
+  priority?: JobPriority;
+  /**
+   * The job's id, which is also QStash's deduplication id: enqueueing the same id twice runs the
+   * job once. Defaults to a random UUID.
+   */
+  id?: string;
+  /** The user who may read the job's status. */
+  ownerId?: string;
+}
+
+/** A job ready to hand to QStash: its message and when and how to deliver it. */
+export interface PreparedJob {
+  id: string;
+  type: JobType;
+  message: JobMessage & { id: string };
+  priority: JobPriority;
+  /** Unix seconds. */
+  notBefore?: number;
+}
+
+/** Validates the payload and fixes the job's id and delivery time. */
+export function prepareJob<T extends JobType>(
+  clock: Clock,
+  type: T,
+  payload: JobPayload<T>,
+  options: EnqueueOptions = {},
+): PreparedJob {
+  const parsed = jobPayloads[type].safeParse(payload);
+  if (!parsed.success) {
+    throw new AppError('VALIDATION_FAILED', `Invalid payload for job ${type}`, {
+      details: { fields: parsed.error.issues.map((issue) => issue.path.join('.')) },
+    });
+  }
+  const nowMs = clock.now().getTime();
+  let notBefore: number | undefined;
+  if (options.runAt !== undefined) {
+    if (options.runAt.getTime() < nowMs) {
+      throw new AppError('VALIDATION_FAILED', 'A job cannot be scheduled in the past', {
+        details: { runAt: options.runAt.toISOString() },
+      });
+    }
+    notBefore = Math.ceil(options.runAt.getTime() / 1000);
+  } else if (options.delaySeconds !== undefined) {
+    if (!Number.isInteger(options.delaySeconds) || options.delaySeconds < 0) {
+      throw new AppError('VALIDATION_FAILED', 'A delay is a whole, non-negative number of seconds');
+    }
+    if (options.delaySeconds > 0) notBefore = Math.ceil(nowMs / 1000) + options.delaySeconds;
+  }
+  const id = options.id ?? crypto.randomUUID();
+  return {
+    id,
+    type,
+    message: {
+      id,
+      type,
+      payload: parsed.data,
+      ...(options.ownerId !== undefined && { ownerId: options.ownerId }),
+      createdAt: new Date(nowMs).toISOString(),
+    },
+    priority: options.priority ?? jobDefinitions[type].priority,
+    ...(notBefore !== undefined && { notBefore }),
+  };
+}
+
+type DeliveryConfig = Pick<Config, 'JOBS_BASE_URL' | 'API_PUBLIC_URL'>;
+
+export function jobDestination(config: DeliveryConfig, type: JobType): string {
+  const base =
+    jobDefinitions[type].runsOn === 'node' ? config.JOBS_BASE_URL : config.API_PUBLIC_URL;
+  return `${base}${jobPath(type)}`;
+}
+
+/** Where QStash reports a job it gave up on (src/modules/jobs, the dead-jobs record). */
+export function failureCallbackUrl(config: DeliveryConfig): string {
+  return `${config.API_PUBLIC_URL}/jobs/failed`;
+}
+
+/** The QStash flow-control key a priority's messages share, with its parallelism. */
+export function flowControlOf(priority: JobPriority): { key: string; parallelism: number } {
+  return { key: `jobs-${priority}`, parallelism: priorityParallelism[priority] };
+}
+
+/** QStash's publish request for a prepared job; `attempt` makes a requeue a new message. */
+export function publishRequest(
+  config: DeliveryConfig,
+  job: Pick<PreparedJob, 'id' | 'type' | 'message' | 'priority' | 'notBefore'>,
+  deduplicationId = job.id,
+): PublishOptions {
+  const definition = jobDefinitions[job.type];
+  return {
+    destination: jobDestination(config, job.type),
+    body: job.message,
+    deduplicationId,
+    retries: definition.retries,
+    retryDelay: definition.retryDelay,
+    flowControl: flowControlOf(job.priority),
+    failureCallback: failureCallbackUrl(config),
+    ...(job.notBefore !== undefined && { notBefore: job.notBefore }),
+  };
+}
+
+export interface EnqueueDeps {
+  config: DeliveryConfig;
+  queue: Queue;
+  clock: Clock;
+}
+
+/** Publishes a job now (to run now or later); for jobs that follow a database write, see outbox.ts. */
+export async function enqueueJob<T extends JobType>(
+  deps: EnqueueDeps,
+  type: T,
+  payload: JobPayload<T>,
+  options: EnqueueOptions = {},
+): Promise<{ jobId: string; messageId: string }> {
+  const job = prepareJob(deps.clock, type, payload, options);
+  const { messageId } = await deps.queue.publish(publishRequest(deps.config, job));
+  return { jobId: job.id, messageId };
+}

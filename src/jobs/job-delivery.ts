@@ -1,0 +1,177 @@
+// One delivery of a job, the same on the edge and on the Node worker: check QStash's signature
+// over the raw body, read the job, claim it, run its handler, and answer in the terms QStash acts
+// on. 2xx: done (also for a repeated delivery of a finished job, which runs nothing). 489 with
+// Upstash-NonRetryable-Error: this job can never succeed, so QStash moves it to the DLQ at once
+// instead of retrying. 429 with Retry-After: another delivery holds the job. 503: a transient
+// failure, retried with the type's backoff.
+import { AppError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { type QstashKeys, verifyQstashSignature } from '../lib/signatures/qstash.ts';
+import {
+  type JobMessage,
+  type JobPayload,
+  type JobType,
+  jobMessageSchema,
+  jobPayloads,
+} from './catalogue.ts';
+import type { JobStateStore } from './job-state.ts';
+
+/** Thrown by a handler for a job that will fail however often it is retried. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
+
+export interface JobContext<T extends JobType> {
+  /** The job's key: its id, or `msg:<QStash message id>` for a scheduled run. */
+  key: string;
+  type: T;
+  payload: JobPayload<T>;
+  message: JobMessage;
+  /** QStash's message id of this delivery. */
+  messageId: string;
+  /** 1 on the first delivery that claimed the job. */
+  attempt: number;
+  /** Records progress (0–100) for GET /v1/jobs/{id}. */
+  progress(percent: number): Promise<void>;
+}
+
+export type JobHandler<T extends JobType> = (job: JobContext<T>) => Promise<unknown>;
+export type JobHandlers = { [T in JobType]?: JobHandler<T> };
+
+export interface JobRuntime {
+  jobState: JobStateStore;
+  logger: Logger;
+  now: () => number;
+  signingKeys: QstashKeys;
+  /** The public origin QStash calls this runtime at (API_PUBLIC_URL or JOBS_BASE_URL). */
+  publicBaseUrl: string;
+  /** How long a delivery holds a job before another may take it over. */
+  leaseMs?: number;
+}
+
+export interface JobDone {
+  key: string;
+  type: JobType;
+  /** True when an earlier delivery already did the work. */
+  duplicate: boolean;
+  result?: unknown;
+}
+
+const defaultLeaseMs = 5 * 60_000;
+const nonRetryable = { 'Upstash-NonRetryable-Error': 'true' };
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one delivery to `/jobs/<pathType>`. Resolves with what was done; throws an AppError that
+ * the app's error handler turns into the envelope QStash reads.
+ */
+export async function runJobDelivery(
+  runtime: JobRuntime,
+  handlers: JobHandlers,
+  request: Request,
+  pathType: string,
+): Promise<JobDone> {
+  const body = new Uint8Array(await request.arrayBuffer());
+  const url = new URL(request.url);
+  await verifyQstashSignature(
+    {
+      signature: request.headers.get('upstash-signature'),
+      url: `${runtime.publicBaseUrl}${url.pathname}${url.search}`,
+      body,
+    },
+    runtime.signingKeys,
+    Math.floor(runtime.now() / 1000),
+  );
+  const messageId = request.headers.get('upstash-message-id') ?? '';
+
+  const message = jobMessageSchema.safeParse(parseJson(body));
+  if (!message.success || message.data.type !== pathType) {
+    runtime.logger.warn('job refused: not a job message for this endpoint', {
+      pathType,
+      messageId,
+    });
+    throw new AppError('JOB_PAYLOAD_INVALID', 'The body is not a job of this type', {
+      headers: nonRetryable,
+    });
+  }
+  const type = message.data.type;
+  const key = message.data.id ?? `msg:${messageId}`;
+  const handler = handlers[type] as JobHandler<JobType> | undefined;
+  if (handler === undefined) {
+    throw new AppError('JOB_PAYLOAD_INVALID', `Jobs of type ${type} do not run here`, {
+      headers: nonRetryable,
+    });
+  }
+  const payload = jobPayloads[type].safeParse(message.data.payload);
+  if (!payload.success) {
+    const error = `invalid payload: ${payload.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ')}`;
+    await runtime.jobState.fail(key, type, error, message.data.ownerId);
+    runtime.logger.warn('job refused: invalid payload', { key, type, messageId, error });
+    throw new AppError('JOB_PAYLOAD_INVALID', 'The job payload is invalid', {
+      headers: nonRetryable,
+      details: { error },
+    });
+  }
+
+  const claim = await runtime.jobState.claim(
+    key,
+    type,
+    message.data.ownerId,
+    runtime.leaseMs ?? defaultLeaseMs,
+  );
+  if (claim.outcome === 'completed') return { key, type, duplicate: true };
+  if (claim.outcome === 'failed') {
+    throw new AppError('JOB_FAILED', 'The job failed for good', {
+      headers: nonRetryable,
+      details: { error: claim.error },
+    });
+  }
+  if (claim.outcome === 'busy') {
+    throw new AppError('JOB_IN_PROGRESS', 'Another delivery is running this job', {
+      headers: { 'Retry-After': String(claim.retryAfterSeconds) },
+    });
+  }
+
+  try {
+    const result = await handler({
+      key,
+      type,
+      payload: payload.data,
+      message: message.data,
+      messageId,
+      attempt: claim.attempts,
+      progress: (percent) => runtime.jobState.progress(key, type, percent),
+    });
+    await runtime.jobState.complete(key, type, result);
+    return { key, type, duplicate: false, result };
+  } catch (error) {
+    if (error instanceof PermanentJobError) {
+      await runtime.jobState.fail(key, type, errorText(error));
+      runtime.logger.warn('job failed for good', { key, type, messageId, error: errorText(error) });
+      throw new AppError('JOB_FAILED', 'The job cannot succeed', {
+        headers: nonRetryable,
+        details: { error: errorText(error) },
+      });
+    }
+    await runtime.jobState.release(key, type, errorText(error)).catch(() => undefined);
+    runtime.logger.warn('job failed; QStash retries it', {
+      key,
+      type,
+      messageId,
+      attempt: claim.attempts,
+      error: errorText(error),
+    });
+    throw new AppError('SERVICE_UNAVAILABLE', 'The job failed; retry later', { cause: error });
+  }
+}

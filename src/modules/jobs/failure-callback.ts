@@ -1,0 +1,127 @@
+// QStash's failure callback: once a job's last retry failed (or it answered 489 with
+// Upstash-NonRetryable-Error) QStash moves it to its DLQ and posts the outcome here, signed like
+// any delivery. The job is recorded as dead, and its status turns failed, so it is never lost:
+// even a message that is no job is kept, as type "unknown", for an administrator to look at.
+
+import * as z from 'zod';
+import { type JobMessage, jobMessageSchema } from '../../jobs/catalogue.ts';
+import { failureCallbackUrl } from '../../jobs/enqueue.ts';
+import type { JobStateStore } from '../../jobs/job-state.ts';
+import { fromBase64 } from '../../lib/base64.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { type QstashKeys, verifyQstashSignature } from '../../lib/signatures/qstash.ts';
+import type { DeadJobRecord, DeadJobsRepository } from './dead-jobs.repository.ts';
+
+/** The fields of QStash's callback body this reads; bodies are base64. */
+const callbackSchema = z.object({
+  status: z.int().optional(),
+  body: z.string().optional(),
+  retried: z.int().min(0).default(0),
+  dlqId: z.string().min(1).optional(),
+  sourceMessageId: z.string().min(1),
+  sourceBody: z.string().default(''),
+});
+
+type Callback = z.infer<typeof callbackSchema>;
+
+export interface FailureCallbackDeps {
+  deadJobs: DeadJobsRepository;
+  jobState: JobStateStore;
+  clock: Clock;
+  logger: Logger;
+  signingKeys: QstashKeys;
+  config: { API_PUBLIC_URL: string; JOBS_BASE_URL: string };
+}
+
+const lastResponseChars = 1000;
+const nonRetryable = { 'Upstash-NonRetryable-Error': 'true' };
+
+function base64Text(text: string | undefined): string {
+  if (text === undefined || text === '') return '';
+  try {
+    return new TextDecoder().decode(fromBase64(text));
+  } catch {
+    return text;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error a dead job's status shows, from what QStash last heard. */
+export function deadJobError(job: Pick<DeadJobRecord, 'retried' | 'lastStatus'>): string {
+  return `QStash gave up after ${job.retried} retries: ${job.lastStatus ?? 'no answer'}`;
+}
+
+function deadJobOf(callback: Callback, now: Date): DeadJobRecord {
+  const sourceText = base64Text(callback.sourceBody);
+  const sourceJson = parseJson(sourceText);
+  const message = jobMessageSchema.safeParse(sourceJson);
+  const fallbackKey = `msg:${callback.sourceMessageId}`;
+  const known: { id: string; type: string; message: JobMessage | Record<string, unknown> } =
+    message.success
+      ? { id: message.data.id ?? fallbackKey, type: message.data.type, message: message.data }
+      : {
+          id: fallbackKey,
+          type: 'unknown',
+          message:
+            typeof sourceJson === 'object' && sourceJson !== null && !Array.isArray(sourceJson)
+              ? (sourceJson as Record<string, unknown>)
+              : { body: sourceText },
+        };
+  return {
+    ...known,
+    messageId: callback.sourceMessageId,
+    dlqId: callback.dlqId ?? null,
+    lastStatus: callback.status ?? null,
+    lastResponse: base64Text(callback.body).slice(0, lastResponseChars),
+    retried: callback.retried,
+    failedAt: now,
+  };
+}
+
+/** Verifies, parses and records one failure callback; repeating it changes nothing more. */
+export async function recordFailureCallback(
+  deps: FailureCallbackDeps,
+  request: Request,
+): Promise<DeadJobRecord> {
+  const body = new Uint8Array(await request.arrayBuffer());
+  await verifyQstashSignature(
+    {
+      signature: request.headers.get('upstash-signature'),
+      url: failureCallbackUrl(deps.config),
+      body,
+    },
+    deps.signingKeys,
+    Math.floor(deps.clock.now().getTime() / 1000),
+  );
+  const callback = callbackSchema.safeParse(parseJson(new TextDecoder().decode(body)));
+  if (!callback.success) {
+    deps.logger.error('failure callback refused: not a QStash callback body', {
+      fields: callback.error.issues.map((issue) => issue.path.join('.')),
+    });
+    throw new AppError('JOB_PAYLOAD_INVALID', 'The body is not a QStash failure callback', {
+      headers: nonRetryable,
+    });
+  }
+  const deadJob = deadJobOf(callback.data, deps.clock.now());
+  await Promise.all([
+    deps.deadJobs.record(deadJob),
+    deps.jobState.fail(deadJob.id, deadJob.type, deadJobError(deadJob)),
+  ]);
+  deps.logger.warn('job dead: QStash gave up on it', {
+    key: deadJob.id,
+    type: deadJob.type,
+    messageId: deadJob.messageId,
+    lastStatus: deadJob.lastStatus,
+    retried: deadJob.retried,
+  });
+  return deadJob;
+}

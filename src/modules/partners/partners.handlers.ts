@@ -1,0 +1,48 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../app-env.ts';
+import { ok } from '../../lib/envelope.ts';
+import { principalOf } from '../../middleware/auth.ts';
+import { createPartnersRepository } from './partners.repository.ts';
+import type {
+  createPartnerRoute,
+  listPartnersRoute,
+  revokePartnerRoute,
+  revokeSecretRoute,
+  rotateSecretRoute,
+} from './partners.routes.ts';
+import {
+  createPartner,
+  listPartners,
+  type PartnersServiceDeps,
+  revokePartner,
+  revokeSecret,
+  rotateSecret,
+} from './partners.service.ts';
+
+function serviceDeps(c: Context<AppEnv>): PartnersServiceDeps {
+  const { db, clock, config } = c.var.deps;
+  return { partners: createPartnersRepository(db), clock, config };
+}
+
+export const createPartnerHandler: RouteHandler<typeof createPartnerRoute, AppEnv> = async (c) =>
+  ok(c, await createPartner(serviceDeps(c), principalOf(c).userId, c.req.valid('json')), 201);
+
+export const listPartnersHandler: RouteHandler<typeof listPartnersRoute, AppEnv> = async (c) =>
+  ok(c, await listPartners(serviceDeps(c)), 200);
+
+export const rotateSecretHandler: RouteHandler<typeof rotateSecretRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid('param');
+  const { graceHours } = c.req.valid('json');
+  return ok(c, await rotateSecret(serviceDeps(c), principalOf(c).userId, id, graceHours), 201);
+};
+
+export const revokeSecretHandler: RouteHandler<typeof revokeSecretRoute, AppEnv> = async (c) => {
+  const { id, secretId } = c.req.valid('param');
+  return ok(c, await revokeSecret(serviceDeps(c), principalOf(c).userId, id, secretId), 200);
+};
+
+export const revokePartnerHandler: RouteHandler<typeof revokePartnerRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid('param');
+  return ok(c, await revokePartner(serviceDeps(c), principalOf(c).userId, id), 200);
+};

@@ -1,0 +1,125 @@
+// The administrators' partners API. Every route needs the partners:manage permission (admins have
+// it; an admin's API key needs it among its scopes). A secret's plaintext is in the create and
+// rotate responses only; lists show its last four characters.
+import { createRoute } from '@hono/zod-openapi';
+import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { requireAuth, requirePermission } from '../../middleware/auth.ts';
+import {
+  failure,
+  forbidden,
+  invalid,
+  jsonBody,
+  notFound,
+  unauthorized,
+} from '../users/users.responses.ts';
+import {
+  createdPartnerSchema,
+  createPartnerBodySchema,
+  partnerIdParamsSchema,
+  partnerSchema,
+  partnerSecretParamsSchema,
+  partnerSecretSchema,
+  revealedSecretSchema,
+  rotateSecretBodySchema,
+} from './partners.schemas.ts';
+
+const adminOnly = [requireAuth(), requirePermission('partners:manage')];
+const tags = ['Partners'];
+const notAdmin = forbidden('The caller lacks partners:manage');
+const json = <T extends Parameters<typeof successEnvelopeSchema>[0]>(
+  description: string,
+  schema: T,
+) => ({ description, content: { 'application/json': { schema: successEnvelopeSchema(schema) } } });
+
+export const createPartnerRoute = createRoute({
+  method: 'post',
+  path: '/v1/admin/partners',
+  tags,
+  summary: 'Register a partner',
+  description:
+    'Creates the partner with its first signing secret, shown in this response only: hand it to ' +
+    'the partner now. Audited.',
+  middleware: adminOnly,
+  request: { body: jsonBody(createPartnerBodySchema) },
+  responses: {
+    201: json('The partner and its secret.', createdPartnerSchema),
+    401: unauthorized,
+    403: notAdmin,
+    409: failure('Another partner has this name (code CONFLICT).'),
+    422: invalid('A missing or invalid name or scheme, or an unknown field'),
+  },
+});
+
+export const listPartnersRoute = createRoute({
+  method: 'get',
+  path: '/v1/admin/partners',
+  tags,
+  summary: 'List partners',
+  description:
+    'Every partner, revoked ones included, with its secrets (hint, expiry, revocation, whether ' +
+    'it verifies now); never a secret itself.',
+  middleware: adminOnly,
+  responses: {
+    200: json('The partners.', partnerSchema.array()),
+    401: unauthorized,
+    403: notAdmin,
+  },
+});
+
+export const rotateSecretRoute = createRoute({
+  method: 'post',
+  path: '/v1/admin/partners/{id}/secrets',
+  tags,
+  summary: 'Rotate a partner’s secret',
+  description:
+    'Adds a secret, shown in this response only. The secrets active until now keep verifying ' +
+    'for `graceHours` (default 24), so deliveries signed with either are accepted meanwhile. ' +
+    'Audited.',
+  middleware: adminOnly,
+  request: { params: partnerIdParamsSchema, body: jsonBody(rotateSecretBodySchema) },
+  responses: {
+    201: json('The new secret.', revealedSecretSchema),
+    401: unauthorized,
+    403: notAdmin,
+    404: notFound('No active partner has this id'),
+    422: invalid('graceHours out of 0..168, or an unknown field'),
+  },
+});
+
+export const revokeSecretRoute = createRoute({
+  method: 'delete',
+  path: '/v1/admin/partners/{id}/secrets/{secretId}',
+  tags,
+  summary: 'Revoke a partner’s secret',
+  description:
+    'The secret stops verifying at once. Revoking a revoked secret changes nothing and answers ' +
+    'the same. Audited.',
+  middleware: adminOnly,
+  request: { params: partnerSecretParamsSchema },
+  responses: {
+    200: json('The revoked secret.', partnerSecretSchema),
+    401: unauthorized,
+    403: notAdmin,
+    404: notFound('The partner has no secret with this id'),
+    422: invalid('An id is not a UUID'),
+  },
+});
+
+export const revokePartnerRoute = createRoute({
+  method: 'delete',
+  path: '/v1/admin/partners/{id}',
+  tags,
+  summary: 'Revoke a partner',
+  description:
+    'Its webhooks are refused from now on, with 401 SIGNATURE_INVALID like an unknown partner’s. ' +
+    'Revoking a revoked partner changes nothing and answers the same. Audited.',
+  middleware: adminOnly,
+  request: { params: partnerIdParamsSchema },
+  responses: {
+    200: json('The revoked partner.', partnerSchema),
+    401: unauthorized,
+    403: notAdmin,
+    404: notFound('No partner has this id'),
+    422: invalid('The id is not a UUID'),
+  },
+});

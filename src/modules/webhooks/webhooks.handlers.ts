@@ -1,0 +1,41 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../app-env.ts';
+import { publishStaged } from '../../jobs/outbox.ts';
+import { ok } from '../../lib/envelope.ts';
+import { AppError } from '../../lib/errors.ts';
+import { waitUntil } from '../../lib/wait-until.ts';
+import { createPartnersRepository } from '../partners/partners.repository.ts';
+import type { partnerWebhookRoute } from './webhooks.routes.ts';
+import { receivePartnerEvent, type WebhooksServiceDeps } from './webhooks.service.ts';
+
+function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
+  const { db, redis, clock, config } = c.var.deps;
+  return { db, redis, clock, config, partners: createPartnersRepository(db) };
+}
+
+export const partnerWebhookHandler: RouteHandler<typeof partnerWebhookRoute, AppEnv> = async (
+  c,
+) => {
+  const { partnerId } = c.req.valid('param');
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  try {
+    const { received, job } = await receivePartnerEvent(serviceDeps(c), {
+      partnerId,
+      headers: c.req.raw.headers,
+      body,
+    });
+    if (job !== undefined) waitUntil(c, 'partner-event', publishStaged(c.var.deps, [job]));
+    return ok(c, received, 202);
+  } catch (error) {
+    // The partner sees the code; the operator sees which partner, never the signature or secret.
+    if (error instanceof AppError && error.status === 401) {
+      c.var.deps.logger.warn('partner webhook refused', {
+        requestId: c.var.requestId,
+        partnerId,
+        code: error.code,
+      });
+    }
+    throw error;
+  }
+};

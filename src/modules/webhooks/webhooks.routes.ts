@@ -1,0 +1,43 @@
+// The inbound endpoint partners deliver signed events to. It takes no session: the signature is
+// the authentication, checked over the raw body before the body is read as JSON, which is why the
+// body is described here but validated by the service.
+import { createRoute } from '@hono/zod-openapi';
+import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { rateLimit } from '../../middleware/rate-limit.ts';
+import { failure, invalid } from '../users/users.responses.ts';
+import { partnerWebhookParamsSchema, receivedEventSchema } from './webhooks.schemas.ts';
+
+export const partnerWebhookRoute = createRoute({
+  method: 'post',
+  path: '/webhooks/partners/{partnerId}',
+  tags: ['Webhooks'],
+  summary: 'Deliver a partner event',
+  description:
+    'Signed with the partner’s scheme: `hmac-sha256` (X-Timestamp, X-Signature: hex HMAC-SHA-256 ' +
+    'of `<timestamp>.<raw body>`) or `standard-webhooks` (webhook-id, webhook-timestamp, ' +
+    'webhook-signature). Timestamps within 5 minutes; each signature is accepted once. The event ' +
+    'is stored once per id and processed in the background. Metered per partner ' +
+    '(RATE_LIMIT_WEBHOOK).',
+  middleware: [
+    rateLimit('webhook', { key: (c) => `partner:${c.req.param('partnerId') ?? ''}` }),
+  ] as const,
+  request: {
+    params: partnerWebhookParamsSchema,
+    body: {
+      required: true,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/PartnerEvent' } } },
+    },
+  },
+  responses: {
+    202: {
+      description: 'The event is stored (or was before: `duplicate: true`).',
+      content: { 'application/json': { schema: successEnvelopeSchema(receivedEventSchema) } },
+    },
+    401: failure(
+      'Refused signature, nothing stored: SIGNATURE_MISSING, SIGNATURE_MALFORMED, ' +
+        'SIGNATURE_INVALID (also for an unknown or revoked partner), SIGNATURE_EXPIRED, ' +
+        'SIGNATURE_REPLAYED.',
+    ),
+    422: invalid('A correctly signed body that is not JSON or not an event'),
+  },
+});

@@ -1,0 +1,160 @@
+// One partner webhook: who sent it (the partner's active secrets verify the signature over the raw
+// body), whether it was seen before (each signature is accepted once), what it says, and then the
+// event and its processing job stored in one batch. Every refusal comes before any write, and a
+// refused request does not spend its signature.
+import type { Config } from '../../config.ts';
+import type { Database } from '../../db/client.ts';
+import type { PartnerScheme } from '../../db/schema.ts';
+import { type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import { sha256Hex } from '../../lib/opaque-tokens.ts';
+import type { UpstashRedis } from '../../lib/redis.ts';
+import { openSecret } from '../../lib/secret-box.ts';
+import { verifyPartnerHmac } from '../../lib/signatures/partner-hmac.ts';
+import { signatureRefused } from '../../lib/signatures/refusal.ts';
+import {
+  firstSighting,
+  forgetSighting,
+  replayWindowSeconds,
+} from '../../lib/signatures/replay-guard.ts';
+import { verifyStandardWebhook } from '../../lib/signatures/standard-webhooks.ts';
+import type { PartnersRepository } from '../partners/partners.repository.ts';
+import { storePartnerEvent } from './webhooks.repository.ts';
+import { partnerEventBodySchema, type ReceivedEvent } from './webhooks.schemas.ts';
+
+export interface WebhooksServiceDeps {
+  db: Database;
+  redis: UpstashRedis;
+  clock: Clock;
+  config: Pick<Config, 'PARTNER_SECRETS_KEY'>;
+  partners: PartnersRepository;
+}
+
+export interface PartnerDelivery {
+  partnerId: string;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * An unknown partner is refused as a wrong signature in the scheme the request appears to use,
+ * so the answer does not tell which partner ids exist.
+ */
+function apparentScheme(headers: Headers): PartnerScheme {
+  return headers.has('webhook-signature') ? 'standard-webhooks' : 'hmac-sha256';
+}
+
+/**
+ * Verifies the delivery with the scheme's headers and returns what identifies it for the replay
+ * guard: the timestamp with the signature (normalised, so a re-cased copy is the same), or the
+ * message id with the timestamp (a partner's retry of a message is signed anew with a new one).
+ */
+async function verify(
+  scheme: PartnerScheme,
+  delivery: PartnerDelivery,
+  secrets: string[],
+  nowSeconds: number,
+): Promise<string> {
+  const { headers, body } = delivery;
+  if (scheme === 'hmac-sha256') {
+    const timestamp = headers.get('x-timestamp');
+    const signature = headers.get('x-signature');
+    await verifyPartnerHmac({ timestamp, signature, body, secrets, nowSeconds });
+    return `${timestamp}.${signature?.toLowerCase()}`;
+  }
+  const id = headers.get('webhook-id');
+  const timestamp = headers.get('webhook-timestamp');
+  const signature = headers.get('webhook-signature');
+  await verifyStandardWebhook({ id, timestamp, signature, body, secrets, nowSeconds });
+  return `${id}.${timestamp}`;
+}
+
+function parseEvent(scheme: PartnerScheme, delivery: PartnerDelivery) {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(delivery.body));
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'The body is not JSON', {
+      details: { target: 'json', fields: [] },
+    });
+  }
+  const parsed = partnerEventBodySchema.safeParse(json);
+  const fallbackId =
+    scheme === 'standard-webhooks' ? (delivery.headers.get('webhook-id') ?? undefined) : undefined;
+  const eventId = parsed.success ? (parsed.data.id ?? fallbackId) : undefined;
+  if (!parsed.success || eventId === undefined || eventId.length > 200) {
+    throw new AppError('VALIDATION_FAILED', 'The body is not an event', {
+      details: {
+        target: 'json',
+        fields: parsed.success
+          ? [
+              {
+                path: 'id',
+                message: 'the event needs an id of 1 to 200 characters',
+                code: 'custom',
+              },
+            ]
+          : parsed.error.issues.map((issue) => ({
+              path: issue.path.join('.'),
+              message: issue.message,
+              code: issue.code,
+            })),
+      },
+    });
+  }
+  return { eventId, type: parsed.data.type, payload: json };
+}
+
+export async function receivePartnerEvent(
+  deps: WebhooksServiceDeps,
+  delivery: PartnerDelivery,
+): Promise<{ received: ReceivedEvent; job?: PreparedJob }> {
+  const { partnerId } = delivery;
+  const now = deps.clock.now();
+  const partner = uuid.test(partnerId)
+    ? await deps.partners.findForWebhook(partnerId, now)
+    : undefined;
+  if (partner === undefined) {
+    throw signatureRefused('SIGNATURE_INVALID', apparentScheme(delivery.headers));
+  }
+  const secrets = await Promise.all(
+    partner.encryptedSecrets.map((sealed) => openSecret(deps.config, sealed)),
+  );
+  const seen = await verify(partner.scheme, delivery, secrets, Math.floor(now.getTime() / 1000));
+  const scope = `partner:${partnerId}`;
+  if (!(await firstSighting(deps.redis, scope, seen, replayWindowSeconds))) {
+    throw signatureRefused('SIGNATURE_REPLAYED', partner.scheme);
+  }
+  try {
+    return await acceptEvent(deps, partner.scheme, delivery, now);
+  } catch (error) {
+    await forgetSighting(deps.redis, scope, seen).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function acceptEvent(
+  deps: WebhooksServiceDeps,
+  scheme: PartnerScheme,
+  delivery: PartnerDelivery,
+  now: Date,
+): Promise<{ received: ReceivedEvent; job?: PreparedJob }> {
+  const { partnerId } = delivery;
+  const event = parseEvent(scheme, delivery);
+  // The job's id follows from the event's, so a repeated event finds its job staged already. The
+  // event's id is hashed: it may be 200 characters of anything, and the job id is a header.
+  const job = prepareJob(
+    deps.clock,
+    'partner.event',
+    { partnerId, eventId: event.eventId },
+    { id: `partner-event-${partnerId}-${await sha256Hex(event.eventId)}` },
+  );
+  const stored = await storePartnerEvent(deps.db, { partnerId, ...event, receivedAt: now }, job);
+  return {
+    received: { received: true, eventId: event.eventId, duplicate: !stored },
+    ...(stored && { job }),
+  };
+}
