@@ -1,24 +1,34 @@
-// `npm run dev`: the whole system on one machine, offline. Starts the local stack in-process,
-// brings the database up to date and seeds it, then runs every child process in the list below
-// (the Worker under `wrangler dev`; the Node worker joins as one more entry), waits until each
-// answers its readiness URL, and prints where everything is. Ctrl-C stops the children's process
-// groups and the stack, leaving no process behind.
+// `npm run dev`: the whole system on one machine, offline. Starts the local stack and the local
+// mailbox in-process, brings the database up to date and seeds it, then runs every child process
+// in the list below (the Worker under `wrangler dev`, the Node jobs worker), waits until each
+// answers its readiness URL, syncs the QStash schedules with the local broker, and prints where
+// everything is. Ctrl-C stops the children's process groups, the mailbox and the stack, leaving no
+// process behind.
+import { join } from 'node:path';
 import { migrateDatabase, printable } from '../src/entries/migrate.ts';
+import { syncSchedules } from '../src/entries/schedules-sync.ts';
 import { seedDatabase } from '../src/entries/seed.ts';
 import { type ChildSpec, type RunningChild, startChild, waitUntilReady } from './child-process.ts';
+import { mailboxDefaults, type RunningMailbox, startMailbox } from './mailbox/server.ts';
 import { type LocalStack, localStackDefaults, startLocalStack } from './stack.ts';
 import { offlineWranglerEnv, projectRoot, varFlags, wranglerCommand } from './wrangler.ts';
 
 const workerUrl = 'http://127.0.0.1:8787';
+const jobsUrl = 'http://127.0.0.1:8789';
 const readyTimeoutMs = 90_000;
 
-function edgeWorker(stack: LocalStack): ChildSpec {
+function edgeWorker(stack: LocalStack, mailbox: RunningMailbox): ChildSpec {
   const vars = {
     ...stack.env,
     APP_ENV: 'development',
+    API_PUBLIC_URL: workerUrl,
+    JOBS_BASE_URL: jobsUrl,
+    // The emails' links open the mailbox's stand-ins for the web app's pages.
+    PUBLIC_APP_URL: mailbox.webUrl,
     // A fixed key, so sessions survive a restart of `npm run dev`; never used in production,
     // where JWT_SIGNING_KEYS is a secret (`wrangler secret put JWT_SIGNING_KEYS`).
     JWT_SIGNING_KEYS: 'dev-1:nexus-edge-development-signing-secret-not-for-production',
+    PARTNER_SECRETS_KEY: 'ZGV2LW9ubHktcGFydG5lci1zZWNyZXRzLWtleS14eHg',
   };
   return {
     name: 'worker',
@@ -37,20 +47,55 @@ function edgeWorker(stack: LocalStack): ChildSpec {
   };
 }
 
-const childProcesses: ((stack: LocalStack) => ChildSpec)[] = [edgeWorker];
+/** The Node worker QStash delivers email and image jobs to; its mail goes to the local mailbox. */
+function jobsWorker(stack: LocalStack, mailbox: RunningMailbox): ChildSpec {
+  return {
+    name: 'jobs',
+    command: process.execPath,
+    args: ['worker-jobs/main.ts'],
+    env: {
+      ...stack.env,
+      HOST: '127.0.0.1',
+      PORT: new URL(jobsUrl).port,
+      JOBS_BASE_URL: jobsUrl,
+      SMTP_URL: mailbox.smtpUrl,
+      // The mailbox stands in for the web app, so the emails' links work (mailbox/app-pages.ts).
+      PUBLIC_APP_URL: mailbox.webUrl,
+    },
+    cwd: projectRoot,
+    readyUrl: `${jobsUrl}/health`,
+  };
+}
+
+const childProcesses: ((stack: LocalStack, mailbox: RunningMailbox) => ChildSpec)[] = [
+  edgeWorker,
+  jobsWorker,
+];
 
 function say(line: string): void {
   console.error(`dev: ${line}`);
 }
 
+const dataDir = process.env.LOCAL_STACK_DIR || localStackDefaults.dataDir;
 const stack = await startLocalStack({
-  dataDir: process.env.LOCAL_STACK_DIR || localStackDefaults.dataDir,
+  dataDir,
   redisUrl: process.env.REDIS_URL || localStackDefaults.redisUrl,
 }).catch((error: unknown) => {
   say(`the local stack could not start: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });
 say(`local stack up; Upstash Redis REST backed by ${stack.redisBackend}`);
+
+const mailbox = await startMailbox({
+  ...mailboxDefaults,
+  dir: join(dataDir, 'mailbox'),
+  apiUrl: workerUrl,
+}).catch(async (error: unknown) => {
+  say(`the local mailbox could not start: ${error instanceof Error ? error.message : error}`);
+  await stack.close();
+  process.exit(1);
+});
+say(`mailbox up: read mail at ${mailbox.webUrl}, or the .eml files in ${mailbox.dir}`);
 
 const running: RunningChild[] = [];
 let stopping: Promise<never> | undefined;
@@ -60,7 +105,7 @@ function shutdown(exitCode: number): Promise<never> {
   stopping ??= (async () => {
     say('stopping');
     await Promise.all(running.map((child) => child.stop()));
-    await stack.close();
+    await Promise.all([mailbox.close(), stack.close()]);
     say('stopped');
     process.exit(exitCode);
   })();
@@ -81,7 +126,7 @@ try {
   const seeded = await seedDatabase(dbUrl, dbToken, (line) => say(`seed: ${line}`));
   say(`seeded ${seeded.created.length} user(s), ${seeded.alreadyPresent.length} already present`);
 
-  for (const spec of childProcesses.map((make) => make(stack))) {
+  for (const spec of childProcesses.map((make) => make(stack, mailbox))) {
     const child = startChild(spec);
     running.push(child);
     void child.exited.then((how) => {
@@ -97,12 +142,30 @@ try {
   await shutdown(1);
 }
 
+// The local broker forgets nothing between runs, and the sync is idempotent: run it every time.
+await syncSchedules({
+  qstashUrl: stack.env.QSTASH_URL,
+  qstashToken: stack.env.QSTASH_TOKEN,
+  apiPublicUrl: workerUrl,
+  jobsBaseUrl: jobsUrl,
+}).then(
+  ({ upserted, deleted }) => {
+    say(`schedules synced: ${upserted.join(', ') || 'none'}`);
+    if (deleted.length > 0) say(`schedules deleted (no longer declared): ${deleted.join(', ')}`);
+  },
+  (error: unknown) => {
+    say(`schedules not synced: ${error instanceof Error ? error.message : String(error)}`);
+  },
+);
+
 say('ready. Ctrl-C stops everything.');
 console.error(`
   API            ${workerUrl}
   API docs       ${workerUrl}/docs
   OpenAPI        ${workerUrl}/openapi.json
   readiness      ${workerUrl}/health/ready
+  jobs worker    ${jobsUrl}  (readiness ${jobsUrl}/health/ready)
+  mailbox        ${mailbox.webUrl}  (SMTP ${mailbox.smtpUrl}, files in ${mailbox.dir})
   libSQL         ${stack.env.TURSO_DATABASE_URL}
   Upstash Redis  ${stack.env.UPSTASH_REDIS_REST_URL}
   QStash         ${stack.env.QSTASH_URL}

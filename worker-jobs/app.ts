@@ -1,0 +1,104 @@
+// The Node worker's HTTP face: QStash delivers node jobs to POST /jobs/<type>; platforms probe
+// GET /health and /health/ready. Every answer is the API's envelope, every request one log line.
+import { Hono } from 'hono';
+import { type JobRuntime, runJobDelivery } from '../src/jobs/job-delivery.ts';
+import { errorBody, type Meta } from '../src/lib/envelope.ts';
+import { AppError } from '../src/lib/errors.ts';
+import { acceptedRequestId, requestIdHeader } from '../src/middleware/request-id.ts';
+import type { WorkerDeps } from './deps.ts';
+import { nodeJobHandlers, nodeJobTypes } from './jobs/index.ts';
+import { checkWorkerReadiness } from './readiness.ts';
+
+interface WorkerEnv {
+  Variables: {
+    requestId: string;
+    /** Added to the request's log line. */
+    event: Record<string, unknown>;
+  };
+}
+
+export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
+  const { config, logger } = deps;
+  const runtime: JobRuntime = {
+    jobState: deps.jobState,
+    logger,
+    now: deps.now,
+    signingKeys: {
+      current: config.QSTASH_CURRENT_SIGNING_KEY,
+      next: config.QSTASH_NEXT_SIGNING_KEY,
+    },
+    publicBaseUrl: config.JOBS_BASE_URL,
+  };
+  const handlers = nodeJobHandlers({ mailer: deps.mailer, appUrl: config.PUBLIC_APP_URL });
+  const app = new Hono<WorkerEnv>();
+
+  const meta = (requestId: string): Meta => ({
+    timestamp: new Date(deps.now()).toISOString(),
+    requestId,
+    version: config.API_VERSION,
+  });
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const id = acceptedRequestId(c.req.header(requestIdHeader)) ?? crypto.randomUUID();
+    c.set('requestId', id);
+    c.set('event', {});
+    await next();
+    c.res.headers.set(requestIdHeader, id);
+    const status = c.res.status;
+    logger.log(status >= 500 ? 'error' : 'info', 'request', {
+      requestId: id,
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      ...c.var.event,
+    });
+  });
+
+  app.get('/health', (c) =>
+    c.json({ success: true, data: { status: 'ok' }, meta: meta(c.var.requestId) }),
+  );
+
+  app.get('/health/ready', async (c) => {
+    const { failing, faults } = await checkWorkerReadiness(deps);
+    if (failing.length > 0) {
+      c.var.event.readiness = { failing, faults };
+      throw new AppError('SERVICE_UNAVAILABLE', `Not ready: ${failing.join(', ')} failing`, {
+        details: { failing },
+      });
+    }
+    return c.json({ success: true, data: { status: 'ok' }, meta: meta(c.var.requestId) });
+  });
+
+  app.post('/jobs/:type', async (c) => {
+    const type = c.req.param('type');
+    if (!nodeJobTypes.has(type)) {
+      throw new AppError('NOT_FOUND', `No job type ${type} runs on this worker`);
+    }
+    const done = await runJobDelivery(runtime, handlers, c.req.raw, type);
+    c.var.event.job = { key: done.key, type: done.type, duplicate: done.duplicate };
+    return c.json({ success: true, data: done, meta: meta(c.var.requestId) });
+  });
+
+  app.notFound((c) => {
+    const error = new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`);
+    return c.json(errorBody(error, meta(c.var.requestId)), error.status);
+  });
+
+  app.onError((thrown, c) => {
+    const error =
+      thrown instanceof AppError ? thrown : new AppError('INTERNAL_ERROR', 'Internal server error');
+    if (error.status >= 500) {
+      const cause = thrown instanceof AppError ? thrown.cause : thrown;
+      c.var.event.error = {
+        code: error.code,
+        cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause ?? ''),
+        ...(!(thrown instanceof AppError) && thrown instanceof Error && { stack: thrown.stack }),
+      };
+    }
+    return c.json(errorBody(error, meta(c.var.requestId)), error.status, error.headers);
+  });
+
+  return app;
+}

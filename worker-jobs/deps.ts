@@ -1,0 +1,31 @@
+// What the worker talks to, built once per process from its config. The worker keeps no state of
+// its own: job state is in the Redis the edge shares, so any number of copies can run.
+import { createJobStateStore, type JobStateStore } from '../src/jobs/job-state.ts';
+import { createLogger, type Logger } from '../src/lib/logger.ts';
+import { UpstashRedis } from '../src/lib/redis.ts';
+import type { WorkerConfig } from './config.ts';
+import { createMailer, type Mailer } from './mailer.ts';
+
+export interface WorkerDeps {
+  config: WorkerConfig;
+  logger: Logger;
+  redis: UpstashRedis;
+  jobState: JobStateStore;
+  mailer: Mailer;
+  now: () => number;
+}
+
+export function createWorkerDeps(config: WorkerConfig, logger = createLogger(config.LOG_LEVEL)) {
+  const redis = new UpstashRedis({
+    url: config.UPSTASH_REDIS_REST_URL,
+    token: config.UPSTASH_REDIS_REST_TOKEN,
+  });
+  return {
+    config,
+    logger,
+    redis,
+    jobState: createJobStateStore(redis, Date.now),
+    mailer: createMailer(config),
+    now: Date.now,
+  } satisfies WorkerDeps;
+}
