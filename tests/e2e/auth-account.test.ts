@@ -79,9 +79,15 @@ describe('email verification', () => {
     const user = await register(worker, 'verify');
     const token = await tokenFromEmail(worker.jobs, 'email.verification', user.email);
     const delivery = await worker.jobs.waitFor(
-      (job) => (job.body as { to?: unknown }).to === user.email,
+      (job) =>
+        job.path === '/jobs/email.verification' &&
+        (job.body as { payload?: { to?: unknown } }).payload?.to === user.email,
     );
-    expect(delivery.path).toBe('/jobs/email');
+    expect(delivery.body).toMatchObject({
+      type: 'email.verification',
+      ownerId: user.id,
+      payload: { to: user.email, name: user.name },
+    });
     expect(delivery.headers['upstash-signature']).toEqual(expect.any(String));
 
     const confirm = () =>

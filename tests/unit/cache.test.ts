@@ -42,7 +42,9 @@ function cacheAt(url = server.url, scope: CacheScope = {}) {
   const logger = createLogger('warn', (line) => warnings.push(JSON.parse(line)));
   const outcomes: CacheOutcome[] = [];
   const cache = createCache(
-    { redis, logger, clock: systemClock, timeoutMs: 200 },
+    // Generous: a shared, loaded machine can take longer than production's 500 ms to answer, and
+    // only the hanging-Redis test waits it out.
+    { redis, logger, clock: systemClock, timeoutMs: 2_000 },
     { ...scope, observe: ({ outcome }) => outcomes.push(outcome) },
   );
   return { cache, redis, outcomes, warnings };
@@ -238,7 +240,7 @@ describe('when Redis is unavailable', () => {
     expect(await cache.group('users').getOrSet('u1', 60, loader('from db'))).toBe('from db');
 
     expect(outcomes).toEqual(['unavailable']);
-    expect(String(warnings[0]?.error)).toContain('no answer within 200 ms');
+    expect(String(warnings[0]?.error)).toContain('no answer within 2000 ms');
   });
 
   it('lets set, delete and invalidate return without throwing, each with a warning', async () => {

@@ -9,7 +9,8 @@ import {
 } from '../support/dead-endpoints.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
 
-const timeoutMs = 400;
+// Long enough that a refused connection is told apart from a hang on a loaded machine.
+const timeoutMs = 3_000;
 
 let stack: LocalStack;
 let closedUrl: string;

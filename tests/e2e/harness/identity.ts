@@ -47,6 +47,9 @@ export async function startIdentityWorker(
         JWT_ISSUER: jwtIssuer,
         JWT_AUDIENCE: jwtAudience,
         JOBS_BASE_URL: jobs.url,
+        // Edge jobs (the domain events' audit records) land in the receiver too, not on a port
+        // some other process may own.
+        API_PUBLIC_URL: jobs.url,
         // The general policy is not under test here; each test client has an address of its own.
         RATE_LIMIT_GENERAL: '100000/1h',
         ...vars,
@@ -184,7 +187,7 @@ export async function login(
   return sessionOf(data);
 }
 
-/** The token in the link of the last email of this type sent to this address. */
+/** The token in the link of email number `after + 1` of this type sent to this address. */
 export async function tokenFromEmail(
   jobs: JobReceiver,
   type: string,
@@ -193,13 +196,13 @@ export async function tokenFromEmail(
 ): Promise<string> {
   const emails = () =>
     jobs.jobs.filter((job) => {
-      const body = job.body as { type?: unknown; to?: unknown };
-      return body.type === type && body.to === to;
+      const body = job.body as { type?: unknown; payload?: { to?: unknown } };
+      return job.path === `/jobs/${type}` && body.type === type && body.payload?.to === to;
     });
   await jobs.waitFor(() => emails().length > after);
   const email = emails()[after];
   if (email === undefined) throw new Error(`no email ${after + 1} of type ${type} to ${to}`);
-  const { link } = email.body as { link: string };
+  const { link } = (email.body as { payload: { link: string } }).payload;
   const url = new URL(link);
   const token = url.searchParams.get('token') ?? url.pathname.split('/').at(-1);
   if (!token) throw new Error(`no token in the link ${link}`);

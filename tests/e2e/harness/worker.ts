@@ -79,6 +79,9 @@ export async function startE2eWorker(options: E2eWorkerOptions = {}): Promise<E2
         ...stack.env,
         APP_ENV: 'test',
         JWT_SIGNING_KEYS: 'e2e-default:e2e-default-signing-secret-of-at-least-32-bytes',
+        PARTNER_SECRETS_KEY: 'ZTJlLWRlZmF1bHQtcGFydG5lci1zZWNyZXRzLWtleS0',
+        // As in tests/support/offline-deps.ts: a loaded machine is not a Redis outage.
+        RATE_LIMIT_TIMEOUT_MS: '10000',
         ...options.vars,
       },
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
