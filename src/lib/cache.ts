@@ -22,6 +22,7 @@
 // a warning. The cost: an invalidation lost that way leaves entries stale for up to their TTL.
 // Where that cost is not acceptable (revoking a credential), the caller asks for
 // `invalidate({ required: true })`, which rejects instead, so the request can fail.
+import type { Config } from '../config.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { UpstashRedis } from './redis.ts';
@@ -61,8 +62,8 @@ export interface CacheBackend {
   redis: UpstashRedis;
   logger: Logger;
   clock: Clock;
-  /** How long a cache read may take before the loader answers instead. */
-  timeoutMs?: number;
+  /** CACHE_TIMEOUT_MS: how long a cache read may take before the loader answers instead. */
+  config: Pick<Config, 'CACHE_TIMEOUT_MS'>;
 }
 
 export interface CacheGroup {
@@ -91,8 +92,6 @@ export interface Cache {
   group(name: string): CacheGroup;
 }
 
-const defaultTimeoutMs = 500;
-
 interface Entry {
   v: number;
   d: Json;
@@ -113,7 +112,7 @@ function entryOf(entry: unknown): Entry | undefined {
 
 export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cache {
   const { redis, logger, clock } = backend;
-  const timeoutMs = backend.timeoutMs ?? defaultTimeoutMs;
+  const timeoutMs = backend.config.CACHE_TIMEOUT_MS;
 
   return {
     group(name) {

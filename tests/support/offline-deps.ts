@@ -27,9 +27,10 @@ export function offlineDeps(overrides: Record<string, string> = {}): {
     QSTASH_NEXT_SIGNING_KEY: 'unused',
     JWT_SIGNING_KEYS: testJwtKeys.map(({ kid, secret }) => `${kid}:${secret}`).join(','),
     PARTNER_SECRETS_KEY: 'dW5pdC10ZXN0LXBhcnRuZXItc2VjcmV0cy1rZXktMzI',
-    // Production's 1 s, on a shared and loaded test machine, turns slow Redis answers into 503s;
-    // the tests of that behaviour set their own.
+    // Production's 1 s (limits) and 500 ms (cache), on a shared and loaded test machine, turn slow
+    // Redis answers into 503s and cache misses; the tests of that behaviour set their own.
     RATE_LIMIT_TIMEOUT_MS: '10000',
+    CACHE_TIMEOUT_MS: '10000',
     ...overrides,
   });
   const logLines: LogFields[] = [];

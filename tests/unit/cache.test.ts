@@ -44,7 +44,7 @@ function cacheAt(url = server.url, scope: CacheScope = {}) {
   const cache = createCache(
     // Generous: a shared, loaded machine can take longer than production's 500 ms to answer, and
     // only the hanging-Redis test waits it out.
-    { redis, logger, clock: systemClock, timeoutMs: 2_000 },
+    { redis, logger, clock: systemClock, config: { CACHE_TIMEOUT_MS: 2_000 } },
     { ...scope, observe: ({ outcome }) => outcomes.push(outcome) },
   );
   return { cache, redis, outcomes, warnings };

@@ -188,8 +188,9 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
         // The general policy is not under test here; each test client has an address of its own.
         RATE_LIMIT_GENERAL: '100000/1h',
         // Signup fails closed when its limit cannot be checked in time; on a loaded test machine
-        // a slow answer from Redis is not the outage that rule is for.
+        // a slow answer from Redis is not the outage that rule is for (nor a cache outage).
         RATE_LIMIT_TIMEOUT_MS: '15000',
+        CACHE_TIMEOUT_MS: '15000',
         ...options.vars,
       },
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {

@@ -82,6 +82,7 @@ export async function startE2eWorker(options: E2eWorkerOptions = {}): Promise<E2
         PARTNER_SECRETS_KEY: 'ZTJlLWRlZmF1bHQtcGFydG5lci1zZWNyZXRzLWtleS0',
         // As in tests/support/offline-deps.ts: a loaded machine is not a Redis outage.
         RATE_LIMIT_TIMEOUT_MS: '10000',
+        CACHE_TIMEOUT_MS: '10000',
         ...options.vars,
       },
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
