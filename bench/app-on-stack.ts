@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { projectRoot } from '../local-stack/wrangler.ts';
 import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
-import { createDeps } from '../src/deps.ts';
+import { createDeps, type Deps } from '../src/deps.ts';
 import { migrateDatabase } from '../src/entries/migrate.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { collectingExecutionContext } from '../tests/support/execution-context.ts';
@@ -82,11 +82,13 @@ export const benchJwtVars = {
 };
 
 export interface BenchApp {
+  /** The app's dependencies, for setting up what no public route creates (a partner, say). */
+  deps: Deps;
   /** Sends a request as Workers would (with an execution context); returns the response. */
   request(
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown },
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
   ): Promise<Response>;
   /** Waits for the work the requests handed to waitUntil (cache fills, limiter bookkeeping). */
   settled(): Promise<void>;
@@ -106,6 +108,7 @@ export function benchApp(env: StackEnv): BenchApp {
   const app = createApp(deps);
   const { executionCtx, settled } = collectingExecutionContext();
   return {
+    deps,
     request: async (method, path, options = {}) =>
       app.request(path, jsonRequest(method, { ...options, ip: '198.18.0.1' }), {}, executionCtx),
     settled,

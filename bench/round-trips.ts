@@ -1,11 +1,17 @@
-// The outbound round trips of an authenticated request, counted where they arrive: a counting
-// proxy in front of each local server (libSQL, Upstash Redis REST, QStash) forwards every HTTP
-// request and notes which backend it reached and whether the response had already left.
-// DESIGN's budget: an authenticated read answered from cache makes ONE round trip, to Redis (rate
-// limit, token deny-list and cache read in one pipeline); an uncached read two (Redis, database).
+// The outbound round trips of a request, counted where they arrive: a counting proxy in front of
+// each local server (libSQL, Upstash Redis REST, QStash) forwards every HTTP request and notes
+// which backend it reached and whether the response had already left.
+// DESIGN's budgets: an authenticated read answered from cache makes ONE round trip, to Redis (rate
+// limit, token deny-list and cache read in one pipeline); an uncached read two (Redis, database);
+// a write at most three, its publish to QStash leaving after the response.
 import { once } from 'node:events';
 import { createServer, request as forward, type Server } from 'node:http';
+import { createCache } from '../src/lib/cache.ts';
+import { signPartnerHmac } from '../src/lib/signatures/partner-hmac.ts';
+import { createPartnersRepository } from '../src/modules/partners/partners.repository.ts';
+import { createPartner } from '../src/modules/partners/partners.service.ts';
 import {
+  type BenchApp,
   benchApp,
   loginBenchAccount,
   registerBenchAccount,
@@ -124,10 +130,43 @@ function redisCommandsOf(body: string): string[] {
 
 interface Scenario {
   name: string;
-  path: string;
+  /** `METHOD /path` as the report shows it. */
+  route: string;
+  /** Sends the request; called twice, the first time as the warm-up. */
+  send(): Promise<Response>;
+  status: number;
   /** Round trips before the response at most, where DESIGN sets a budget that fails the run. */
   budget?: number;
   goal: string;
+}
+
+/** A partner as the admin API creates it, with its secret in the clear. */
+async function benchPartner(app: BenchApp, actorId: string) {
+  const { deps } = app;
+  const { partner, secret } = await createPartner(
+    {
+      partners: createPartnersRepository(deps.db),
+      clock: deps.clock,
+      config: deps.config,
+      cache: createCache(deps),
+    },
+    actorId,
+    { name: 'Bench Partner', scheme: 'hmac-sha256' },
+  );
+  return { id: partner.id, secret: secret.secret };
+}
+
+/** A new signed event each time, as a partner sends them. */
+function partnerEventSender(app: BenchApp, partner: { id: string; secret: string }) {
+  return async () => {
+    const event = { id: crypto.randomUUID(), type: 'invoice.paid', data: { amount: 4200 } };
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = await signPartnerHmac(partner.secret, timestamp, JSON.stringify(event));
+    return app.request('POST', `/webhooks/partners/${partner.id}`, {
+      body: event,
+      headers: { 'x-timestamp': String(timestamp), 'x-signature': signature },
+    });
+  };
 }
 
 function describeArrivals(arrivals: Arrival[]): string {
@@ -154,19 +193,34 @@ export const roundTrips: Benchmark = {
       const token = await loginBenchAccount(app);
       await app.settled();
 
+      const partner = await benchPartner(app, userId);
       const scenarios: Scenario[] = [
         // No route both requires a session and answers from cache yet: the cached profile read,
         // sent with a bearer token, pays for the same deny-list read and rate-limit check.
         {
           name: 'read answered from cache, with a bearer token',
-          path: `/v1/users/${userId}`,
+          route: 'GET /v1/users/{id}',
+          send: () => app.request('GET', `/v1/users/${userId}`, { token }),
+          status: 200,
           budget: 1,
           goal: 'budget 1: one Redis pipeline',
         },
         {
           name: 'authenticated read, uncached',
-          path: '/v1/me',
+          route: 'GET /v1/me',
+          send: () => app.request('GET', '/v1/me', { token }),
+          status: 200,
           goal: 'goal 2: one Redis pipeline, one database request',
+        },
+        {
+          name: 'partner webhook, partner cached',
+          route: 'POST /webhooks/partners/{id}',
+          send: partnerEventSender(app, partner),
+          status: 202,
+          budget: 3,
+          goal:
+            'budget 3: Redis pipeline (rate limit, partner record), Redis (replay guard), ' +
+            'database batch (event and its job); the publish after the response',
         },
       ];
       const lines: string[] = [
@@ -175,20 +229,25 @@ export const roundTrips: Benchmark = {
       const overBudget: string[] = [];
       for (const scenario of scenarios) {
         // The warm-up fills the cache and the limiter's script cache, as traffic would.
-        const warm = await app.request('GET', scenario.path, { token });
-        if (warm.status !== 200) {
-          throw new Error(`${scenario.path} answered ${warm.status}: ${await warm.text()}`);
+        const warm = await scenario.send();
+        if (warm.status !== scenario.status) {
+          throw new Error(`${scenario.route} answered ${warm.status}: ${await warm.text()}`);
         }
         await app.settled();
         const counted = proxies.count();
-        const response = await app.request('GET', scenario.path, { token });
+        const response = await scenario.send();
         counted.answered();
+        if (response.status !== scenario.status) {
+          throw new Error(
+            `${scenario.route} answered ${response.status}: ${await response.text()}`,
+          );
+        }
         await response.arrayBuffer();
         await app.settled();
         const onPath = counted.arrivals.filter((arrival) => !arrival.background);
         const after = counted.arrivals.filter((arrival) => arrival.background);
         lines.push(
-          `${scenario.name}, GET ${scenario.path.replace(userId, '{id}')}: ${onPath.length} round trip(s) before the response (${scenario.goal})`,
+          `${scenario.name}, ${scenario.route}: ${onPath.length} round trip(s) before the response (${scenario.goal})`,
           `    before: ${describeArrivals(onPath)}`,
           `    after the response (waitUntil): ${describeArrivals(after)}`,
         );

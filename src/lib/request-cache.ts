@@ -23,13 +23,17 @@ export function requestCache(c: Context<AppEnv>): Cache {
   });
 }
 
-/** Starts a GET's cache read, keyed by keyOf (undefined: no read), in the rate limit's tick. */
+/**
+ * Starts the cache read of a request with this method (GET unless told), keyed by keyOf
+ * (undefined: no read), in the rate limit's tick.
+ */
 export const prefetchCacheRead = (
   group: string,
   keyOf: (c: Context<AppEnv>) => string | undefined,
+  method = 'GET',
 ) =>
   createMiddleware<AppEnv>((c, next) => {
-    const key = c.req.method === 'GET' ? keyOf(c) : undefined;
+    const key = c.req.method === method ? keyOf(c) : undefined;
     if (key !== undefined) c.set('cachePrefetch', requestCache(c).group(group).prefetch(key));
     return next();
   });

@@ -501,7 +501,8 @@ describe('DELETE /v1/api-keys/{id}', () => {
   ])(
     'answers 503 when the cache invalidation %s, and a retry finishes the job',
     async (_, send) => {
-      const app = stackApp();
+      // Long enough for the real Redis on a loaded machine, short enough to wait out the hang.
+      const app = stackApp({ overrides: { CACHE_TIMEOUT_MS: '2000' } });
       const token = await sessionOf(app, owner);
       const { id, key } = await createKey(app, token, { name: 'stuck', scopes: ['profile:read'] });
       expect((await app.send('GET', '/probe/profile:read', { apiKey: key })).status).toBe(200);

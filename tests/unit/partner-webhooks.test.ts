@@ -5,12 +5,13 @@
 // nothing. The app from createApp on a local stack (Redis db 8), the broker delivering edge jobs
 // to a receiver that stands in for API_PUBLIC_URL.
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import type { App } from '../../src/app.ts';
 import { outbox, partnerEvents } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
 import type { LogFields } from '../../src/lib/logger.ts';
+import { RedisTransaction } from '../../src/lib/redis.ts';
 import { signPartnerHmac } from '../../src/lib/signatures/partner-hmac.ts';
 import { signStandardWebhook } from '../../src/lib/signatures/standard-webhooks.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
@@ -271,12 +272,20 @@ describe('refused deliveries', () => {
     const notAnId = await deliver('not-a-partner', body, await hmacHeaders(partner.secret, body));
     expect(notAnId.body.error.code).toBe('SIGNATURE_INVALID');
 
+    // Accepted once first, so the revocation meets the partner's record in the cache.
+    const before = eventBody();
+    expect(
+      (await deliver(partner.id, before, await hmacHeaders(partner.secret, before))).status,
+    ).toBe(202);
+    await context.settled();
     expect((await clientOf(app, admin).delete(`/v1/admin/partners/${partner.id}`)).status).toBe(
       200,
     );
     const revoked = await deliver(partner.id, body, await hmacHeaders(partner.secret, body));
     expect(revoked.body.error).toMatchObject(unknown.body.error);
-    await expectRefused(partner.id, revoked, 'SIGNATURE_INVALID');
+    expect(revoked.status).toBe(401);
+    expect(revoked.body.error.code).toBe('SIGNATURE_INVALID');
+    expect(await eventsOf(partner.id)).toHaveLength(1);
   });
 
   it('logs one warning with the partner and code, never the signature', async () => {
@@ -337,6 +346,84 @@ describe('secret rotation', () => {
     expect(refused.body.error.code).toBe('SIGNATURE_INVALID');
     expect((await deliver(partner.id, body, await hmacHeaders(fresh, body))).status).toBe(202);
   });
+});
+
+describe("the partner's cached record", () => {
+  /** The request log line of the last delivery to the partner. */
+  const lastRequestLine = (partnerId: string) =>
+    logLines.findLast(
+      (line) => line.msg === 'request' && line.path === `/webhooks/partners/${partnerId}`,
+    );
+
+  async function deliverAccepted(partnerId: string, secret: string) {
+    const body = eventBody();
+    const answer = await deliver(partnerId, body, await hmacHeaders(secret, body));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    await context.settled();
+  }
+
+  it('is read from the cache, with the rate limit, from the second delivery on', async () => {
+    const partner = await createPartner();
+    await deliverAccepted(partner.id, partner.secret);
+    expect(lastRequestLine(partner.id)).toMatchObject({ status: 202, cache: 'miss' });
+    await deliverAccepted(partner.id, partner.secret);
+    expect(lastRequestLine(partner.id)).toMatchObject({ status: 202, cache: 'hit' });
+  });
+
+  it('gives way to a rotation at once: with no grace, the old secret is refused next', async () => {
+    const partner = await createPartner();
+    await deliverAccepted(partner.id, partner.secret);
+    const rotated = await clientOf(app, admin).post(`/v1/admin/partners/${partner.id}/secrets`, {
+      graceHours: 0,
+    });
+    expect(rotated.status).toBe(201);
+
+    const body = eventBody();
+    const refused = await deliver(partner.id, body, await hmacHeaders(partner.secret, body));
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('SIGNATURE_INVALID');
+    await deliverAccepted(partner.id, rotated.body.data.secret);
+  });
+
+  it.each([
+    ['fails', () => Promise.reject(new Error('connect ECONNREFUSED'))],
+    ['never answers', () => new Promise<never>(() => {})],
+  ])(
+    'answers a secret revocation 503 when the cache invalidation %s; repeating it finishes the job',
+    async (_, send) => {
+      // The app's own Redis timeout, short enough to wait out the hang.
+      const impatient = appOnStack(stack.env, {
+        RATE_LIMIT_GENERAL: '100000/1m',
+        RATE_LIMIT_WEBHOOK: '100000/1m',
+        CACHE_TIMEOUT_MS: '2000',
+      });
+      const partner = await createPartner();
+      await deliverAccepted(partner.id, partner.secret);
+      const [secret] = (await clientOf(app, admin).get('/v1/admin/partners')).body.data.find(
+        (shown: { id: string }) => shown.id === partner.id,
+      ).secrets;
+      const path = `/v1/admin/partners/${partner.id}/secrets/${secret.id}`;
+
+      // The invalidation is the cache's only MULTI: only it meets the broken Redis.
+      const multi = vi
+        .spyOn(impatient.deps.redis, 'multi')
+        .mockImplementation(() => new RedisTransaction(send));
+      const failed = await clientOf(impatient.app, admin).delete(path);
+      multi.mockRestore();
+      expect(failed.status).toBe(503);
+      expect(failed.body.error).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        details: { backend: 'cache' },
+      });
+
+      const repeated = await clientOf(impatient.app, admin).delete(path);
+      expect(repeated.status).toBe(200);
+      expect(repeated.body.data).toMatchObject({ id: secret.id, active: false });
+      const body = eventBody();
+      const refused = await deliver(partner.id, body, await hmacHeaders(partner.secret, body));
+      expect(refused.body.error.code).toBe('SIGNATURE_INVALID');
+    },
+  );
 });
 
 describe('a standard-webhooks partner', () => {

@@ -2,6 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { ok } from '../../lib/envelope.ts';
+import { requestCache } from '../../lib/request-cache.ts';
 import { principalOf } from '../../middleware/auth.ts';
 import { createPartnersRepository } from './partners.repository.ts';
 import type {
@@ -22,7 +23,7 @@ import {
 
 function serviceDeps(c: Context<AppEnv>): PartnersServiceDeps {
   const { db, clock, config } = c.var.deps;
-  return { partners: createPartnersRepository(db), clock, config };
+  return { partners: createPartnersRepository(db), clock, config, cache: requestCache(c) };
 }
 
 export const createPartnerHandler: RouteHandler<typeof createPartnerRoute, AppEnv> = async (c) =>

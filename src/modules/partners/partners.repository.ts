@@ -38,11 +38,15 @@ export interface AuditEntry {
   changes?: Record<string, unknown>;
 }
 
-/** What verifying a partner's webhook needs: its scheme and the ciphertexts of its active secrets. */
-export interface PartnerForWebhook {
+/**
+ * What verifying a partner's webhook needs: its scheme and its unrevoked secrets, sealed, each with
+ * the end of its rotation grace period (epoch ms; null: no end). Expiry is left to the reader, so
+ * the record can be cached and still stop a secret at the right moment.
+ */
+export type PartnerForWebhook = {
   scheme: PartnerScheme;
-  encryptedSecrets: string[];
-}
+  secrets: { sealed: string; expiresAt: number | null }[];
+};
 
 export interface PartnersRepository {
   /** Undefined when another partner has the name. */
@@ -74,7 +78,7 @@ export interface PartnersRepository {
   /** Revokes a partner; one revoked before keeps its first revocation time. */
   revoke(partnerId: string, at: Date, audit: AuditEntry): Promise<PartnerWithSecrets | undefined>;
   /** Undefined for an unknown or revoked partner. */
-  findForWebhook(partnerId: string, now: Date): Promise<PartnerForWebhook | undefined>;
+  findForWebhook(partnerId: string): Promise<PartnerForWebhook | undefined>;
 }
 
 const secretColumns = {
@@ -211,25 +215,25 @@ export function createPartnersRepository(db: Database): PartnersRepository {
       return partner === undefined ? undefined : { ...partner, secrets };
     },
 
-    async findForWebhook(partnerId, now) {
+    async findForWebhook(partnerId) {
       const rows = await db
-        .select({ scheme: partners.scheme, encryptedSecret: partnerSecrets.encryptedSecret })
+        .select({
+          scheme: partners.scheme,
+          sealed: partnerSecrets.encryptedSecret,
+          expiresAt: partnerSecrets.expiresAt,
+        })
         .from(partners)
         .leftJoin(
           partnerSecrets,
-          and(
-            eq(partnerSecrets.partnerId, partners.id),
-            isNull(partnerSecrets.revokedAt),
-            or(isNull(partnerSecrets.expiresAt), gt(partnerSecrets.expiresAt, now)),
-          ),
+          and(eq(partnerSecrets.partnerId, partners.id), isNull(partnerSecrets.revokedAt)),
         )
         .where(and(eq(partners.id, partnerId), isNull(partners.revokedAt)));
       const [first] = rows;
       if (first === undefined) return undefined;
       return {
         scheme: first.scheme,
-        encryptedSecrets: rows.flatMap((row) =>
-          row.encryptedSecret === null ? [] : [row.encryptedSecret],
+        secrets: rows.flatMap(({ sealed, expiresAt }) =>
+          sealed === null ? [] : [{ sealed, expiresAt: expiresAt?.getTime() ?? null }],
         ),
       };
     },

@@ -1,8 +1,16 @@
 // The partners admin API's rules: a secret is generated in the partner's scheme's format, sealed
 // before it is stored, and shown once; rotating gives the old secrets a grace period so the
 // partner can switch without a refused delivery.
+//
+// The webhook endpoint reads a partner's record from the cache, in the same Redis round trip as
+// its rate limit (src/modules/webhooks/webhooks.routes.ts), so every change here invalidates the
+// cached records before it answers. A revocation that cannot be known to apply answers 503 (the
+// admin retries; revoking is idempotent). A rotation answers with its new secret regardless, since
+// that secret is shown only once: should Redis fail then, the change reaches the endpoint when the
+// cached record expires, within a minute.
 import type { Config } from '../../config.ts';
 import type { PartnerScheme } from '../../db/schema.ts';
+import type { Cache, InvalidateOptions } from '../../lib/cache.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken } from '../../lib/opaque-tokens.ts';
@@ -10,6 +18,7 @@ import { sealSecret } from '../../lib/secret-box.ts';
 import { generateStandardWebhookSecret } from '../../lib/signatures/standard-webhooks.ts';
 import type {
   NewSecret,
+  PartnerForWebhook,
   PartnersRepository,
   PartnerWithSecrets,
   SecretSummaryRow,
@@ -25,9 +34,48 @@ export interface PartnersServiceDeps {
   partners: PartnersRepository;
   clock: Clock;
   config: Pick<Config, 'PARTNER_SECRETS_KEY'>;
+  cache: Cache;
 }
 
 const hourMs = 3_600_000;
+/** The cache group of partners' webhook records (prefetched by the webhook route). */
+export const partnersCacheGroup = 'partners';
+const webhookRecordTtlSeconds = 60;
+
+/**
+ * The partner's webhook record, or null for an unknown or revoked partner (cached too, so guessed
+ * ids stay off the database).
+ */
+export function findPartnerForWebhook(
+  deps: Pick<PartnersServiceDeps, 'partners' | 'cache'>,
+  partnerId: string,
+): Promise<PartnerForWebhook | null> {
+  return deps.cache
+    .group(partnersCacheGroup)
+    .getOrSet(
+      partnerId,
+      webhookRecordTtlSeconds,
+      async () => (await deps.partners.findForWebhook(partnerId)) ?? null,
+    );
+}
+
+/** Invalidates every cached partner record; admin changes are rare enough to drop them all. */
+function forgetPartners(deps: PartnersServiceDeps, options: InvalidateOptions): Promise<void> {
+  return deps.cache.group(partnersCacheGroup).invalidate(options);
+}
+
+/** A revocation is stored (and repeating it is harmless), but the endpoint may not know it yet. */
+async function forgetRevokedPartners(deps: PartnersServiceDeps, what: string): Promise<void> {
+  try {
+    await forgetPartners(deps, { required: true });
+  } catch (error) {
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      `The ${what} is revoked, but its cached copy could not be cleared: repeat the request`,
+      { details: { backend: 'cache' }, cause: `partners cache invalidation: ${String(error)}` },
+    );
+  }
+}
 
 function generateSecret(scheme: PartnerScheme): string {
   return scheme === 'standard-webhooks'
@@ -122,6 +170,7 @@ export async function rotateSecret(
     changes: { secretId: stored.id, graceHours, othersExpireAt: othersExpireAt.toISOString() },
   });
   if (!added) throw noPartner();
+  await forgetPartners(deps, {});
   return revealed;
 }
 
@@ -139,6 +188,7 @@ export async function revokeSecret(
   });
   if (revoked === undefined)
     throw new AppError('NOT_FOUND', 'The partner has no secret with this id');
+  await forgetRevokedPartners(deps, 'secret');
   return secretView(revoked, at);
 }
 
@@ -153,5 +203,6 @@ export async function revokePartner(
     action: 'partner.revoked',
   });
   if (revoked === undefined) throw new AppError('NOT_FOUND', 'No partner has this id');
+  await forgetRevokedPartners(deps, 'partner');
   return partnerView(revoked, at);
 }

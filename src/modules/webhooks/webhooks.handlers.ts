@@ -4,6 +4,7 @@ import type { AppEnv } from '../../app-env.ts';
 import { publishStaged } from '../../jobs/outbox.ts';
 import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
+import { requestCache } from '../../lib/request-cache.ts';
 import { waitUntil } from '../../lib/wait-until.ts';
 import { createPartnersRepository } from '../partners/partners.repository.ts';
 import type { partnerWebhookRoute } from './webhooks.routes.ts';
@@ -11,7 +12,14 @@ import { receivePartnerEvent, type WebhooksServiceDeps } from './webhooks.servic
 
 function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
   const { db, redis, clock, config } = c.var.deps;
-  return { db, redis, clock, config, partners: createPartnersRepository(db) };
+  return {
+    db,
+    redis,
+    clock,
+    config,
+    partners: createPartnersRepository(db),
+    cache: requestCache(c),
+  };
 }
 
 export const partnerWebhookHandler: RouteHandler<typeof partnerWebhookRoute, AppEnv> = async (

@@ -3,9 +3,15 @@
 // body is described here but validated by the service.
 import { createRoute } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { prefetchCacheRead } from '../../lib/request-cache.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
+import { partnersCacheGroup } from '../partners/partners.service.ts';
 import { failure, invalid } from '../users/users.responses.ts';
-import { partnerWebhookParamsSchema, receivedEventSchema } from './webhooks.schemas.ts';
+import {
+  isPartnerId,
+  partnerWebhookParamsSchema,
+  receivedEventSchema,
+} from './webhooks.schemas.ts';
 
 export const partnerWebhookRoute = createRoute({
   method: 'post',
@@ -18,7 +24,16 @@ export const partnerWebhookRoute = createRoute({
     'webhook-signature). Timestamps within 5 minutes; each signature is accepted once. The event ' +
     'is stored once per id and processed in the background. Metered per partner ' +
     '(RATE_LIMIT_WEBHOOK).',
+  // The partner's cached record is read in the rate limit's Redis round trip.
   middleware: [
+    prefetchCacheRead(
+      partnersCacheGroup,
+      (c) => {
+        const partnerId = c.req.param('partnerId');
+        return partnerId !== undefined && isPartnerId(partnerId) ? partnerId : undefined;
+      },
+      'POST',
+    ),
     rateLimit('webhook', { key: (c) => `partner:${c.req.param('partnerId') ?? ''}` }),
   ] as const,
   request: {

@@ -20,6 +20,12 @@ export const partnerEventBodySchema = z
   })
   .openapi('PartnerEvent');
 
+/**
+ * A partner id is a UUID; the path takes any string so that a wrong one is refused like a wrong
+ * signature (401), not told apart by a 422.
+ */
+export const isPartnerId = (id: string): boolean => z.uuid().safeParse(id).success;
+
 export const partnerWebhookParamsSchema = z.object({
   partnerId: z.string().openapi({
     param: { name: 'partnerId', in: 'path' },
