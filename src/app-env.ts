@@ -3,7 +3,9 @@ import type { UserRole } from './db/schema.ts';
 import type { Deps } from './deps.ts';
 import type { CachePrefetch } from './lib/cache.ts';
 import type { LogFields } from './lib/logger.ts';
+import type { RateLimitPolicyName } from './lib/rate-limit-policies.ts';
 import type { PendingRevocationCheck } from './lib/token-deny-list.ts';
+import type { StartedRateLimit } from './middleware/rate-limit.ts';
 import type { PendingApiKeyCheck } from './modules/api-keys/api-key-auth.ts';
 
 /** Who is calling, once authentication succeeded (src/middleware/auth.ts sets it). */
@@ -41,6 +43,8 @@ export interface AppVariables {
   apiKeyCheck?: PendingApiKeyCheck;
   /** A route's cache read, started with the rate limit (src/lib/request-cache.ts). */
   cachePrefetch?: CachePrefetch;
+  /** Route policies' checks begun with the general rate limit (src/middleware/rate-limit.ts). */
+  startedRateLimits?: Partial<Record<RateLimitPolicyName, StartedRateLimit>>;
 }
 
 export interface AppEnv {

@@ -16,7 +16,7 @@ import { corsPolicy, securityHeaders } from './middleware/security.ts';
 import { prefetchApiKey } from './modules/api-keys/api-key-auth.ts';
 import { recordApiKeyUsage } from './modules/api-keys/api-key-usage.ts';
 import { registerApiKeys } from './modules/api-keys/api-keys.index.ts';
-import { registerAuth } from './modules/auth/auth.index.ts';
+import { registerAuth, startAuthRateLimits } from './modules/auth/auth.index.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
 import { registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';
@@ -59,6 +59,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   app.use('*', prefetchTokenRevocation());
   app.use('*', prefetchApiKey());
   app.use('/v1/users/:id', prefetchPublicProfile);
+  startAuthRateLimits(app);
   app.use('*', rateLimit('general'));
   // Ahead of every route: it writes the usage of API-key requests once their status is known.
   app.use('*', recordApiKeyUsage());

@@ -16,7 +16,11 @@ import type { VerifiedAccessToken } from './access-tokens.ts';
 import { csrfCookie, newCsrfToken } from './csrf.ts';
 import { AppError } from './errors.ts';
 import { randomToken, sha256Hex } from './opaque-tokens.ts';
-import { createRefreshTokenRepository, type TokenOwner } from './refresh-tokens.ts';
+import {
+  createRefreshTokenRepository,
+  type NewRefreshToken,
+  type TokenOwner,
+} from './refresh-tokens.ts';
 import { denyAccessToken, denySessions } from './token-deny-list.ts';
 
 export type SessionDeps = Pick<Deps, 'config' | 'db' | 'redis' | 'clock' | 'logger' | 'tokens'>;
@@ -81,21 +85,40 @@ export function sessionPrincipal(token: VerifiedAccessToken): Principal {
   };
 }
 
+/**
+ * A new session's tokens and the refresh-token row that makes it live, not yet stored: for a write
+ * that stores the row in its own batch (registration). Log it with logSessionIssued once stored.
+ */
+export async function prepareSession(
+  deps: SessionDeps,
+  user: SessionUser,
+): Promise<{ session: Session; row: NewRefreshToken }> {
+  const familyId = crypto.randomUUID();
+  const { session, refreshTokenHash } = await tokensFor(deps, user, familyId);
+  return {
+    session,
+    row: {
+      userId: user.id,
+      familyId,
+      tokenHash: refreshTokenHash,
+      expiresAt: session.refreshTokenExpiresAt,
+    },
+  };
+}
+
+export function logSessionIssued(deps: SessionDeps, row: NewRefreshToken, meta: SessionMeta): void {
+  deps.logger.info('session issued', { userId: row.userId, sessionId: row.familyId, ...meta });
+}
+
 /** A new session (and refresh-token family) for a user who just proved who they are. */
 export async function issueSession(
   deps: SessionDeps,
   user: SessionUser,
   meta: SessionMeta = {},
 ): Promise<Session> {
-  const familyId = crypto.randomUUID();
-  const { session, refreshTokenHash } = await tokensFor(deps, user, familyId);
-  await createRefreshTokenRepository(deps.db).insert({
-    userId: user.id,
-    familyId,
-    tokenHash: refreshTokenHash,
-    expiresAt: session.refreshTokenExpiresAt,
-  });
-  deps.logger.info('session issued', { userId: user.id, sessionId: familyId, ...meta });
+  const { session, row } = await prepareSession(deps, user);
+  await createRefreshTokenRepository(deps.db).insert(row);
+  logSessionIssued(deps, row, meta);
   return session;
 }
 

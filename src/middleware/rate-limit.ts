@@ -16,7 +16,7 @@ import { waitUntil } from '../lib/wait-until.ts';
 /** Who a request counts against; the same identifier always shares one count. */
 export type RateLimitKey = (c: Context<AppEnv>) => string | Promise<string>;
 
-export const byClientIp: RateLimitKey = (c) => `ip:${clientKey(clientIp(c))}`;
+export const byClientIp = (c: Context<AppEnv>): string => `ip:${clientKey(clientIp(c))}`;
 
 /**
  * For sign-in and similar routes: the client's address together with the `email` of the JSON
@@ -119,17 +119,43 @@ export interface RateLimitOptions {
   key?: RateLimitKey;
 }
 
+/** A route policy's check begun by startRateLimit, awaited by the route's own rateLimit(name). */
+export interface StartedRateLimit {
+  identifier: string;
+  check: Promise<RateLimitResult>;
+}
+
+/**
+ * Begins a route's own policy check (counted per address) in the tick of the general limit, so
+ * both share its Redis round trip; register it for the route's method and path before
+ * rateLimit('general'). The route's rateLimit(name) then awaits this check instead of sending its
+ * own. A request the general limit refuses has still been counted here, as it would be by a
+ * client retrying anyway.
+ */
+export function startRateLimit(name: RateLimitPolicyName, method: string) {
+  return createMiddleware<AppEnv>((c, next) => {
+    if (c.req.method !== method.toUpperCase()) return next();
+    const identifier = byClientIp(c);
+    const check = c.var.deps.rateLimits[name].limiter.limit(identifier);
+    // Awaited by the route's middleware; a request refused before it drops the check unread.
+    check.catch(() => {});
+    c.set('startedRateLimits', { ...c.var.startedRateLimits, [name]: { identifier, check } });
+    return next();
+  });
+}
+
 export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions = {}) {
   const key = options.key ?? byClientIp;
   return createMiddleware<AppEnv>(async (c, next) => {
     const policy = c.var.deps.rateLimits[name];
-    const identifier = key(c);
+    const keyed = key(c);
+    const identifier = typeof keyed === 'string' ? keyed : await keyed;
+    const started = c.var.startedRateLimits?.[name];
     // With a synchronous key the check is issued before this middleware awaits anything, so Redis
     // commands issued in the same tick by the middleware before it share its round trip
     // (auto-pipelining, src/lib/redis.ts).
-    const check = policy.limiter.limit(
-      typeof identifier === 'string' ? identifier : await identifier,
-    );
+    const check =
+      started?.identifier === identifier ? started.check : policy.limiter.limit(identifier);
     let result: RateLimitResult;
     try {
       result = await check;

@@ -1,13 +1,12 @@
 // GET /v1/users/{id} as a client sees it: the app from createApp, wired to a local stack (libSQL
 // migrated with the real migrations, the Upstash REST server in front of Redis database 3).
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { users } from '../../src/db/schema.ts';
+import { countingRedisProxy } from '../support/counting-redis-proxy.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
 import { type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
@@ -153,39 +152,6 @@ describe('GET /v1/users/{id}', () => {
     expect(requestLine('users-redis-down')).toMatchObject({ status: 200, cache: 'unavailable' });
   });
 });
-
-/** The Upstash REST requests a request makes, counted by a proxy in front of the local server. */
-async function countingRedisProxy(target: string) {
-  const requests: { path: string; commands: string[]; args: string[][] }[] = [];
-  const server: Server = createServer(async (incoming, outgoing) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString();
-    const parsed = JSON.parse(body) as unknown[];
-    // A pipeline is a list of commands; a single command is one list of arguments.
-    const commands = (Array.isArray(parsed[0]) ? parsed : [parsed]) as string[][];
-    requests.push({
-      path: incoming.url ?? '',
-      commands: commands.map(([name]) => String(name).toUpperCase()),
-      args: commands.map((command) => command.map(String)),
-    });
-    const answer = await fetch(`${target}${incoming.url}`, {
-      method: 'POST',
-      headers: { authorization: incoming.headers.authorization ?? '' },
-      body,
-    });
-    outgoing.writeHead(answer.status, { 'content-type': 'application/json' });
-    outgoing.end(await answer.text());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((closed) => server.close(closed)),
-  };
-}
 
 describe('GET /v1/users/{id} from the cache, with a bearer token', () => {
   let proxy: Awaited<ReturnType<typeof countingRedisProxy>>;

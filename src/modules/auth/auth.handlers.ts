@@ -12,6 +12,7 @@ import {
   revokeSession,
   rotateRefreshToken,
   type Session,
+  type SessionMeta,
   type SessionUser,
   sessionCookieOf,
   setSessionCookies,
@@ -55,12 +56,13 @@ function serviceOf(c: Context<AppEnv>): AuthServiceDeps {
   };
 }
 
+function sessionMeta(c: Context<AppEnv>): SessionMeta {
+  const userAgent = c.req.header('user-agent');
+  return { ip: clientIp(c), ...(userAgent !== undefined && { userAgent }) };
+}
+
 async function startSession(c: Context<AppEnv>, user: SessionUser, mode: SessionMode) {
-  const session = await issueSession(c.var.deps, user, {
-    ip: clientIp(c),
-    ...(c.req.header('user-agent') !== undefined && { userAgent: c.req.header('user-agent') }),
-  });
-  return sessionBody(c, session, mode);
+  return sessionBody(c, await issueSession(c.var.deps, user, sessionMeta(c)), mode);
 }
 
 /** Bearer mode: the tokens in the body. Cookie mode: the tokens in cookies, only the CSRF token here. */
@@ -77,18 +79,18 @@ const accepted = (message: string) => ({ message });
 
 export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
   const { mode } = c.req.valid('query');
-  const user = await register(serviceOf(c), c.req.valid('json'));
+  const { user, session } = await register(serviceOf(c), c.req.valid('json'), sessionMeta(c));
   c.var.event.userId = user.id;
-  const session = await startSession(c, user, mode);
-  return ok(c, { user: serializeUser(user, 'self'), session }, 201);
+  return ok(c, { user: serializeUser(user, 'self'), session: sessionBody(c, session, mode) }, 201);
 };
 
 export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) => {
   const { mode } = c.req.valid('query');
   const { email, password } = c.req.valid('json');
-  const user = await authenticate(serviceOf(c), await failedAttempts(c), email, password);
+  const attempts = await failedAttempts(c);
+  const user = await authenticate(serviceOf(c), attempts, email, password);
   c.var.event.userId = user.id;
-  const session = await startSession(c, user, mode);
+  const [session] = await Promise.all([startSession(c, user, mode), attempts.refund()]);
   return ok(c, { user: serializeUser(user, 'self'), session }, 200);
 };
 

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
+import { startRateLimit } from '../../middleware/rate-limit.ts';
 import {
   changePasswordHandler,
   confirmVerificationHandler,
@@ -24,6 +25,16 @@ import {
   requestVerificationRoute,
   resetPasswordRoute,
 } from './auth.routes.ts';
+
+/**
+ * The sign-up and reset-email throttles, begun with the general rate limit so that all of them
+ * cost one Redis round trip; register before rateLimit('general'). The routes' own rateLimit
+ * middleware awaits them.
+ */
+export function startAuthRateLimits(app: OpenAPIHono<AppEnv>): void {
+  app.use(registerRoute.path, startRateLimit('signup', registerRoute.method));
+  app.use(forgotPasswordRoute.path, startRateLimit('passwordReset', forgotPasswordRoute.method));
+}
 
 /** /v1/auth/*: accounts, sign-in, sessions, email verification and passwords. */
 export function registerAuth(app: OpenAPIHono<AppEnv>): void {

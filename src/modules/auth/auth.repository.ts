@@ -9,11 +9,13 @@ import {
   type OneTimeTokenPurpose,
   oneTimeTokens,
   passwordHistory,
+  refreshTokens,
   type UserRow,
   users,
 } from '../../db/schema.ts';
 import type { PreparedJob } from '../../jobs/enqueue.ts';
 import { stageJob, stageJobIfChanged } from '../../jobs/outbox.ts';
+import type { NewRefreshToken } from '../../lib/refresh-tokens.ts';
 import { createUsersRepository } from '../users/users.repository.ts';
 
 /** How many recent passwords a new one may not repeat (the current one included). */
@@ -27,6 +29,8 @@ export interface NewAccount {
   at: Date;
   verification: { id: string; tokenHash: string; expiresAt: Date };
   jobs: PreparedJob[];
+  /** The first session's refresh token, live exactly when the account is. */
+  session: NewRefreshToken;
 }
 
 export interface IssuedToken {
@@ -157,6 +161,7 @@ export function createAuthRepository(db: Database): AuthRepository {
             expiresAt: account.verification.expiresAt,
             createdAt: account.at,
           }),
+          db.insert(refreshTokens).values(account.session),
           ...account.jobs.map((job) => stageJob(db, job)),
         ]);
         return true;

@@ -17,7 +17,13 @@ import {
   type PasswordPolicyIssue,
   verifyPassword,
 } from '../../lib/passwords.ts';
-import { revokeAllSessions } from '../../lib/sessions.ts';
+import {
+  logSessionIssued,
+  prepareSession,
+  revokeAllSessions,
+  type Session,
+  type SessionMeta,
+} from '../../lib/sessions.ts';
 import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
 import { lastAdmin } from '../users/admin-users.service.ts';
 import { forgetCachedProfiles } from '../users/users.service.ts';
@@ -101,7 +107,15 @@ export interface Registration {
 }
 
 /** Creates the account and queues its verification email; 409 when the email is taken. */
-export async function register(service: AuthServiceDeps, input: Registration): Promise<UserRow> {
+/**
+ * Creates the account with its first session: the user, the verification link, the session's
+ * refresh token and the staged jobs are one database batch, one round trip.
+ */
+export async function register(
+  service: AuthServiceDeps,
+  input: Registration,
+  meta: SessionMeta,
+): Promise<{ user: UserRow; session: Session }> {
   const issues = checkPasswordPolicy(input.password, input);
   if (issues.length > 0) throw policyError(issues);
   const now = service.deps.clock.now();
@@ -124,6 +138,7 @@ export async function register(service: AuthServiceDeps, input: Registration): P
     accountEmailJob(service.deps, 'email.verification', user, verification),
     ...eventJobs(service, 'user.registered', user),
   ];
+  const { session, row } = await prepareSession(service.deps, user);
   const created = await service.accounts.createAccount({
     id: user.id,
     email: user.email,
@@ -132,19 +147,20 @@ export async function register(service: AuthServiceDeps, input: Registration): P
     at: now,
     verification,
     jobs,
+    session: row,
   });
   if (!created) throw new AppError('CONFLICT', 'An account with this email already exists');
+  logSessionIssued(service.deps, row, meta);
   publishAfterCommit(service, jobs);
-  return user;
+  return { user, session };
 }
 
-/** The active user with this email and password (re-hashed if stored with older parameters). */
+/** The user if the password is theirs (re-hashed if stored with older parameters). */
 async function matchingUser(
   service: AuthServiceDeps,
-  email: string,
+  user: UserRow | undefined,
   password: string,
 ): Promise<UserRow | undefined> {
-  const user = await service.accounts.findActiveByEmail(email);
   const stored = user?.passwordHash ?? DUMMY_PASSWORD_HASH;
   const check = await verifyPassword(password, stored);
   if (user === undefined || user.passwordHash === null || !check.ok) return undefined;
@@ -157,6 +173,10 @@ async function matchingUser(
 /**
  * The user these credentials belong to. An unknown email, a soft-deleted account and a wrong
  * password all cost one PBKDF2 and answer the same 401; each failure counts against the throttle.
+ * The guess is taken from the allowance before the password is checked, so parallel guesses cannot
+ * all pass under the limit, while the account is looked up in the same round trip's time. On
+ * success the caller gives the guess back (attempts.refund()), alongside starting the session:
+ * only failures use up the allowance.
  */
 export async function authenticate(
   service: AuthServiceDeps,
@@ -164,18 +184,20 @@ export async function authenticate(
   email: string,
   password: string,
 ): Promise<UserRow> {
-  // Counted before the check, so parallel guesses cannot all pass under the limit; given back
-  // unless the password was wrong: only failures use up the allowance.
-  await attempts.spend();
+  const [spent, found] = await Promise.allSettled([
+    attempts.spend(),
+    service.accounts.findActiveByEmail(email),
+  ]);
+  if (spent.status === 'rejected') throw spent.reason;
   let user: UserRow | undefined;
   try {
-    user = await matchingUser(service, email, password);
+    if (found.status === 'rejected') throw found.reason;
+    user = await matchingUser(service, found.value, password);
   } catch (error) {
     await attempts.refund();
     throw error;
   }
   if (user === undefined) throw invalidCredentials();
-  await attempts.refund();
   return user;
 }
 

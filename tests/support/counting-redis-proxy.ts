@@ -1,0 +1,44 @@
+// A proxy in front of the local Upstash REST server that notes every request reaching it: the
+// round trips to Redis a request makes, and the commands each carried.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+
+export interface CountedRedisRequest {
+  path: string;
+  /** Upper-cased command names; a pipeline carries several. */
+  commands: string[];
+  args: string[][];
+}
+
+/** The Upstash REST requests a request makes, counted by a proxy in front of the local server. */
+export async function countingRedisProxy(target: string) {
+  const requests: CountedRedisRequest[] = [];
+  const server: Server = createServer(async (incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const parsed = JSON.parse(body) as unknown[];
+    // A pipeline is a list of commands; a single command is one list of arguments.
+    const commands = (Array.isArray(parsed[0]) ? parsed : [parsed]) as string[][];
+    requests.push({
+      path: incoming.url ?? '',
+      commands: commands.map(([name]) => String(name).toUpperCase()),
+      args: commands.map((command) => command.map(String)),
+    });
+    const answer = await fetch(`${target}${incoming.url}`, {
+      method: 'POST',
+      headers: { authorization: incoming.headers.authorization ?? '' },
+      body,
+    });
+    outgoing.writeHead(answer.status, { 'content-type': 'application/json' });
+    outgoing.end(await answer.text());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((closed) => server.close(closed)),
+  };
+}
