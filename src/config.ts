@@ -93,7 +93,10 @@ const configSchema = z.object({
   RATE_LIMIT_WEBHOOK: rateLimitRule.prefault('600/1m'),
   /** How long a rate-limit check waits for Redis before its policy's Redis-down rule applies. */
   RATE_LIMIT_TIMEOUT_MS: positiveInt.default(1_000),
-  /** How long a cache read or write waits for Redis before the database answers instead. */
+  /**
+   * How long a cache operation waits for Redis: a read then comes from the database, a write is
+   * dropped, and a clearing a change depends on (a revocation) answers 503.
+   */
   CACHE_TIMEOUT_MS: positiveInt.default(500),
   /**
    * The one request header trusted to name the client's address: Cloudflare sets

@@ -424,6 +424,56 @@ describe("the partner's cached record", () => {
       expect(refused.body.error.code).toBe('SIGNATURE_INVALID');
     },
   );
+
+  it('answers a rotation without grace 503 when the cache cannot be cleared; repeating it ends the old secret', async () => {
+    const impatient = appOnStack(stack.env, {
+      RATE_LIMIT_GENERAL: '100000/1m',
+      CACHE_TIMEOUT_MS: '2000',
+    });
+    const partner = await createPartner();
+    await deliverAccepted(partner.id, partner.secret);
+    const path = `/v1/admin/partners/${partner.id}/secrets`;
+
+    const multi = vi
+      .spyOn(impatient.deps.redis, 'multi')
+      .mockImplementation(
+        () => new RedisTransaction(() => Promise.reject(new Error('connect ECONNREFUSED'))),
+      );
+    const failed = await clientOf(impatient.app, admin).post(path, { graceHours: 0 });
+    multi.mockRestore();
+    expect(failed.status).toBe(503);
+    expect(failed.body.error).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      details: { backend: 'cache' },
+    });
+
+    const repeated = await clientOf(impatient.app, admin).post(path, { graceHours: 0 });
+    expect(repeated.status).toBe(201);
+    const body = eventBody();
+    const refused = await deliver(partner.id, body, await hmacHeaders(partner.secret, body));
+    expect(refused.body.error.code).toBe('SIGNATURE_INVALID');
+    await deliverAccepted(partner.id, repeated.body.data.secret);
+  });
+
+  it('still shows the new secret of a rotation with grace when the cache cannot be cleared', async () => {
+    const impatient = appOnStack(stack.env, {
+      RATE_LIMIT_GENERAL: '100000/1m',
+      CACHE_TIMEOUT_MS: '2000',
+    });
+    const partner = await createPartner();
+    const multi = vi
+      .spyOn(impatient.deps.redis, 'multi')
+      .mockImplementation(
+        () => new RedisTransaction(() => Promise.reject(new Error('connect ECONNREFUSED'))),
+      );
+    const rotated = await clientOf(impatient.app, admin).post(
+      `/v1/admin/partners/${partner.id}/secrets`,
+      { graceHours: 1 },
+    );
+    multi.mockRestore();
+    expect(rotated.status).toBe(201);
+    expect(rotated.body.data.secret).toMatch(/^pws_/);
+  });
 });
 
 describe('a standard-webhooks partner', () => {
@@ -456,6 +506,7 @@ describe('a standard-webhooks partner', () => {
 describe('the webhook rate limit', () => {
   it('counts per partner, with its own policy', async () => {
     const limited = appOnStack(stack.env, {
+      RATE_LIMIT_GENERAL: '100000/1m',
       RATE_LIMIT_WEBHOOK: '2/1d',
     }).app;
     const path = `/webhooks/partners/${crypto.randomUUID()}`;
@@ -472,5 +523,42 @@ describe('the webhook rate limit', () => {
       body: '{}',
     });
     expect(otherPartner.status).toBe(401);
+  });
+
+  it('counts look-ups of partners not in the cache per address, so made-up ids cannot flood the database', async () => {
+    const metered = appOnStack(stack.env, {
+      RATE_LIMIT_GENERAL: '2/1d',
+      RATE_LIMIT_WEBHOOK: '100000/1m',
+    }).app;
+    const partner = await createPartner();
+    const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+    const send = async (partnerId: string, secret = partner.secret) => {
+      const body = eventBody();
+      return metered.request(
+        `/webhooks/partners/${partnerId}`,
+        {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            'CF-Connecting-IP': ip,
+            ...(await hmacHeaders(secret, body)),
+          },
+          body,
+        },
+        {},
+        context.executionCtx,
+      );
+    };
+    // The real partner's first delivery misses the cache and is counted; its record is cached.
+    expect((await send(partner.id)).status).toBe(202);
+    await context.settled();
+    expect((await send(crypto.randomUUID())).status).toBe(401);
+    const flooding = await send(crypto.randomUUID());
+    expect(flooding.status).toBe(429);
+    expect(
+      ((await flooding.json()) as { error: { details: unknown } }).error.details,
+    ).toMatchObject({ policy: 'general' });
+    // A partner found in the cache is not counted: it keeps being served from that address.
+    expect((await send(partner.id)).status).toBe(202);
   });
 });

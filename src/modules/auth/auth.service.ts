@@ -106,10 +106,10 @@ export interface Registration {
   password: string;
 }
 
-/** Creates the account and queues its verification email; 409 when the email is taken. */
 /**
- * Creates the account with its first session: the user, the verification link, the session's
- * refresh token and the staged jobs are one database batch, one round trip.
+ * Creates the account with its first session and queues its verification email; 409 when the
+ * email is taken. The user, the verification link, the session's refresh token and the staged
+ * jobs are one database batch, one round trip.
  */
 export async function register(
   service: AuthServiceDeps,
@@ -174,9 +174,10 @@ async function matchingUser(
  * The user these credentials belong to. An unknown email, a soft-deleted account and a wrong
  * password all cost one PBKDF2 and answer the same 401; each failure counts against the throttle.
  * The guess is taken from the allowance before the password is checked, so parallel guesses cannot
- * all pass under the limit, while the account is looked up in the same round trip's time. On
- * success the caller gives the guess back (attempts.refund()), alongside starting the session:
- * only failures use up the allowance.
+ * all pass under the limit, while the account is looked up in the same round trip's time (so a
+ * refused guess has read it too; the general limit bounds that per address). On success the
+ * caller gives the guess back (attempts.refund()), alongside starting the session: only failures
+ * use up the allowance.
  */
 export async function authenticate(
   service: AuthServiceDeps,

@@ -3,11 +3,12 @@
 // partner can switch without a refused delivery.
 //
 // The webhook endpoint reads a partner's record from the cache, in the same Redis round trip as
-// its rate limit (src/modules/webhooks/webhooks.routes.ts), so every change here invalidates the
-// cached records before it answers. A revocation that cannot be known to apply answers 503 (the
-// admin retries; revoking is idempotent). A rotation answers with its new secret regardless, since
-// that secret is shown only once: should Redis fail then, the change reaches the endpoint when the
-// cached record expires, within a minute.
+// its rate limit (src/modules/webhooks/webhooks.routes.ts), so rotations and revocations clear the
+// cached records before they answer (a new partner has no record to clear). A revocation, or a
+// rotation ending the old secrets at once, that cannot be known to apply answers 503: the admin
+// repeats it. A rotation with a grace period answers with its new secret regardless, since that
+// secret is shown only once: should Redis fail then, the new secret works once the cached record
+// expires, within a minute, and the old ones keep working through their grace period anyway.
 import type { Config } from '../../config.ts';
 import type { PartnerScheme } from '../../db/schema.ts';
 import type { Cache, InvalidateOptions } from '../../lib/cache.ts';
@@ -43,20 +44,22 @@ export const partnersCacheGroup = 'partners';
 const webhookRecordTtlSeconds = 60;
 
 /**
- * The partner's webhook record, or null for an unknown or revoked partner (cached too, so guessed
- * ids stay off the database).
+ * The partner's webhook record, or null for an unknown or revoked partner (cached too, so a
+ * revoked partner that keeps sending stays off the database). `beforeLoad` runs before the
+ * database is read on a cache miss: the endpoint meters those per client address, since every
+ * made-up partner id is a miss.
  */
 export function findPartnerForWebhook(
   deps: Pick<PartnersServiceDeps, 'partners' | 'cache'>,
   partnerId: string,
+  beforeLoad: () => Promise<void>,
 ): Promise<PartnerForWebhook | null> {
   return deps.cache
     .group(partnersCacheGroup)
-    .getOrSet(
-      partnerId,
-      webhookRecordTtlSeconds,
-      async () => (await deps.partners.findForWebhook(partnerId)) ?? null,
-    );
+    .getOrSet(partnerId, webhookRecordTtlSeconds, async () => {
+      await beforeLoad();
+      return (await deps.partners.findForWebhook(partnerId)) ?? null;
+    });
 }
 
 /** Invalidates every cached partner record; admin changes are rare enough to drop them all. */
@@ -64,14 +67,17 @@ function forgetPartners(deps: PartnersServiceDeps, options: InvalidateOptions): 
   return deps.cache.group(partnersCacheGroup).invalidate(options);
 }
 
-/** A revocation is stored (and repeating it is harmless), but the endpoint may not know it yet. */
-async function forgetRevokedPartners(deps: PartnersServiceDeps, what: string): Promise<void> {
+/**
+ * For a change that must reach the endpoint at once (a revocation, a rotation without grace): it is
+ * stored, and repeating it is harmless, but the endpoint may still hold the old record.
+ */
+async function forgetPartnersOrFail(deps: PartnersServiceDeps, change: string): Promise<void> {
   try {
     await forgetPartners(deps, { required: true });
   } catch (error) {
     throw new AppError(
       'SERVICE_UNAVAILABLE',
-      `The ${what} is revoked, but its cached copy could not be cleared: repeat the request`,
+      `${change}, but the cached copy could not be cleared: repeat the request`,
       { details: { backend: 'cache' }, cause: `partners cache invalidation: ${String(error)}` },
     );
   }
@@ -170,7 +176,13 @@ export async function rotateSecret(
     changes: { secretId: stored.id, graceHours, othersExpireAt: othersExpireAt.toISOString() },
   });
   if (!added) throw noPartner();
-  await forgetPartners(deps, {});
+  if (graceHours === 0) {
+    // The old secrets end now, typically because one leaked: the endpoint must stop taking them
+    // before the admin hears so. Repeating the rotation ends this attempt's unseen secret too.
+    await forgetPartnersOrFail(deps, 'The old secrets are ended');
+  } else {
+    await forgetPartners(deps, {});
+  }
   return revealed;
 }
 
@@ -188,7 +200,7 @@ export async function revokeSecret(
   });
   if (revoked === undefined)
     throw new AppError('NOT_FOUND', 'The partner has no secret with this id');
-  await forgetRevokedPartners(deps, 'secret');
+  await forgetPartnersOrFail(deps, 'The secret is revoked');
   return secretView(revoked, at);
 }
 
@@ -203,6 +215,6 @@ export async function revokePartner(
     action: 'partner.revoked',
   });
   if (revoked === undefined) throw new AppError('NOT_FOUND', 'No partner has this id');
-  await forgetRevokedPartners(deps, 'partner');
+  await forgetPartnersOrFail(deps, 'The partner is revoked');
   return partnerView(revoked, at);
 }

@@ -6,9 +6,12 @@ import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
 import { requestCache } from '../../lib/request-cache.ts';
 import { waitUntil } from '../../lib/wait-until.ts';
+import { rateLimit } from '../../middleware/rate-limit.ts';
 import { createPartnersRepository } from '../partners/partners.repository.ts';
 import type { partnerWebhookRoute } from './webhooks.routes.ts';
 import { receivePartnerEvent, type WebhooksServiceDeps } from './webhooks.service.ts';
+
+const counted = async () => {};
 
 function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
   const { db, redis, clock, config } = c.var.deps;
@@ -19,6 +22,9 @@ function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
     config,
     partners: createPartnersRepository(db),
     cache: requestCache(c),
+    meterLookup: async () => {
+      await rateLimit('general')(c, counted);
+    },
   };
 }
 

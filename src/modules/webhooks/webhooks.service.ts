@@ -3,6 +3,8 @@
 // event and its processing job stored in one batch. Every refusal comes before any write, and a
 // refused request does not spend its signature. The partner's record comes from the cache, whose
 // read the route started with its rate limit: three round trips in all (Redis, Redis, database).
+// A miss, once a minute per partner or for every made-up id, adds a per-address count and the
+// database read.
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/client.ts';
 import type { PartnerScheme } from '../../db/schema.ts';
@@ -34,6 +36,11 @@ export interface WebhooksServiceDeps {
   partners: PartnersRepository;
   /** The request's cache: the partner's record was prefetched with the rate limit. */
   cache: Cache;
+  /**
+   * Counts a partner look-up that missed the cache against the client's address; throws the 429.
+   * The endpoint's own limit is per partner id, and every made-up id is a miss.
+   */
+  meterLookup: () => Promise<void>;
 }
 
 export interface PartnerDelivery {
@@ -117,7 +124,9 @@ export async function receivePartnerEvent(
 ): Promise<{ received: ReceivedEvent; job?: PreparedJob }> {
   const { partnerId } = delivery;
   const now = deps.clock.now();
-  const partner = isPartnerId(partnerId) ? await findPartnerForWebhook(deps, partnerId) : null;
+  const partner = isPartnerId(partnerId)
+    ? await findPartnerForWebhook(deps, partnerId, deps.meterLookup)
+    : null;
   if (partner === null) {
     throw signatureRefused('SIGNATURE_INVALID', apparentScheme(delivery.headers));
   }
