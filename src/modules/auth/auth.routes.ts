@@ -1,6 +1,6 @@
 // The accounts routes' OpenAPI definitions: the same schemas validate requests.
 import { createRoute } from '@hono/zod-openapi';
-import { errorEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
+import { failure, jsonBody, success } from '../../lib/route-responses.ts';
 import { selfUserSchema } from '../../lib/user-serializer.ts';
 import { requireAuth, requireSession } from '../../middleware/auth.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
@@ -21,23 +21,12 @@ import {
   tokenBodySchema,
 } from './auth.schemas.ts';
 
-const errorContent = { 'application/json': { schema: errorEnvelopeSchema } };
-const json = <T>(schema: T) => ({
-  required: true,
-  content: { 'application/json': { schema } },
-});
-const success = <T extends Parameters<typeof successEnvelopeSchema>[0]>(
-  description: string,
-  data: T,
-) => ({ description, content: { 'application/json': { schema: successEnvelopeSchema(data) } } });
-const error = (description: string) => ({ description, content: errorContent });
-
-const validation = error('The body fails its schema (code VALIDATION_FAILED).');
-const policy = error(
+const validation = failure('The body fails its schema (code VALIDATION_FAILED).');
+const policy = failure(
   'The new password breaks the policy (code PASSWORD_POLICY; `details.issues` lists each rule).',
 );
-const unauthenticated = error('No valid session or API key (code UNAUTHORIZED).');
-const tooMany = error("Over the route's rate limit (code RATE_LIMITED, with Retry-After).");
+const unauthenticated = failure('No valid session or API key (code UNAUTHORIZED).');
+const tooMany = failure("Over the route's rate limit (code RATE_LIMITED, with Retry-After).");
 const noContent = { description: 'Done; no body.' };
 
 export const registerRoute = createRoute({
@@ -49,10 +38,10 @@ export const registerRoute = createRoute({
     'Creates the account (the email is stored lower-cased), queues the verification email and ' +
     'answers with the user and a session. Throttled per client address (policy `signup`).',
   middleware: [rateLimit('signup')],
-  request: { query: sessionModeQuerySchema, body: json(registerBodySchema) },
+  request: { query: sessionModeQuerySchema, body: jsonBody(registerBodySchema) },
   responses: {
     201: success('The new account, signed in.', signedInSchema),
-    409: error('The email already has an account (code CONFLICT).'),
+    409: failure('The email already has an account (code CONFLICT).'),
     422: policy,
     429: tooMany,
   },
@@ -67,13 +56,13 @@ export const loginRoute = createRoute({
     'An unknown email, a deleted account and a wrong password get the same 401 after the same ' +
     'work. Five FAILED attempts per 15 minutes per address and email (policy `auth`); successful ' +
     'sign-ins are not counted. An unverified email may sign in.',
-  request: { query: sessionModeQuerySchema, body: json(loginBodySchema) },
+  request: { query: sessionModeQuerySchema, body: jsonBody(loginBodySchema) },
   responses: {
     200: success('Signed in.', signedInSchema),
-    401: error('Wrong email or password (code INVALID_CREDENTIALS).'),
+    401: failure('Wrong email or password (code INVALID_CREDENTIALS).'),
     422: validation,
     429: tooMany,
-    503: error('The throttle cannot be checked: refused rather than unmetered.'),
+    503: failure('The throttle cannot be checked: refused rather than unmetered.'),
   },
 });
 
@@ -86,11 +75,11 @@ export const refreshRoute = createRoute({
     'The refresh token (from the body, or in cookie mode from the refresh cookie, with the ' +
     'X-CSRF-Token header) is rotated: it works once. Presented again, its whole family is ' +
     'revoked (code REFRESH_TOKEN_REUSED). A cookie-mode refresh answers with new cookies.',
-  request: { body: { ...json(refreshBodySchema), required: false } },
+  request: { body: { ...jsonBody(refreshBodySchema), required: false } },
   responses: {
     200: success('The new session.', sessionSchema),
-    401: error('Unknown, expired, revoked or reused refresh token.'),
-    403: error('Cookie mode without a valid Origin and X-CSRF-Token (code CSRF_FAILED).'),
+    401: failure('Unknown, expired, revoked or reused refresh token.'),
+    403: failure('Cookie mode without a valid Origin and X-CSRF-Token (code CSRF_FAILED).'),
     422: validation,
   },
 });
@@ -104,7 +93,7 @@ export const logoutRoute = createRoute({
     'The access token is refused from this moment on (its id is deny-listed until it expires) ' +
     'and the refresh token family is revoked; session cookies are cleared.',
   middleware: [requireAuth()],
-  request: { body: { ...json(logoutBodySchema), required: false } },
+  request: { body: { ...jsonBody(logoutBodySchema), required: false } },
   responses: { 204: noContent, 401: unauthenticated },
 });
 
@@ -118,7 +107,7 @@ export const requestVerificationRoute = createRoute({
   responses: {
     202: success('The email is queued.', acceptedSchema),
     401: unauthenticated,
-    409: error('The email is already verified (code CONFLICT).'),
+    409: failure('The email is already verified (code CONFLICT).'),
   },
 });
 
@@ -130,10 +119,10 @@ export const confirmVerificationRoute = createRoute({
   description:
     'The token works once, within 24 hours. Access tokens issued before carry the old state ' +
     'until refreshed.',
-  request: { body: json(tokenBodySchema) },
+  request: { body: jsonBody(tokenBodySchema) },
   responses: {
     200: success('The user, verified.', selfUserSchema),
-    400: error('Invalid, expired or used token (code TOKEN_INVALID).'),
+    400: failure('Invalid, expired or used token (code TOKEN_INVALID).'),
     422: validation,
   },
 });
@@ -147,7 +136,7 @@ export const forgotPasswordRoute = createRoute({
     'Always 202, whether or not the email has an account: the answer tells nothing. The link is ' +
     'valid for 1 hour. Throttled per client address (policy `passwordReset`).',
   middleware: [rateLimit('passwordReset')],
-  request: { body: json(forgotPasswordBodySchema) },
+  request: { body: jsonBody(forgotPasswordBodySchema) },
   responses: {
     202: success('Queued if the account exists.', acceptedSchema),
     422: validation,
@@ -161,10 +150,10 @@ export const resetPasswordRoute = createRoute({
   tags: ['Auth'],
   summary: 'Set a new password with the token from the reset email',
   description: 'The token works once, within 1 hour. Every session of the account ends.',
-  request: { body: json(resetPasswordBodySchema) },
+  request: { body: jsonBody(resetPasswordBodySchema) },
   responses: {
     204: noContent,
-    400: error('Invalid, expired or used token (code TOKEN_INVALID).'),
+    400: failure('Invalid, expired or used token (code TOKEN_INVALID).'),
     422: policy,
   },
 });
@@ -179,11 +168,11 @@ export const changePasswordRoute = createRoute({
     'required. Every session ends; the answer carries a new one for this client (as cookies when ' +
     'it signed in with cookies). Wrong current passwords count against the `auth` policy, per user.',
   middleware: [requireAuth(), requireSession()],
-  request: { body: json(changePasswordBodySchema) },
+  request: { body: jsonBody(changePasswordBodySchema) },
   responses: {
     200: success('The password is changed; a new session.', signedInSchema),
-    401: error('No session (UNAUTHORIZED), or a wrong current password (INVALID_CREDENTIALS).'),
-    403: error('Called with an API key (code FORBIDDEN).'),
+    401: failure('No session (UNAUTHORIZED), or a wrong current password (INVALID_CREDENTIALS).'),
+    403: failure('Called with an API key (code FORBIDDEN).'),
     422: policy,
     429: tooMany,
   },
@@ -198,11 +187,11 @@ export const deleteAccountRoute = createRoute({
     'A soft delete, confirmed with the password: the account can no longer sign in, is hidden ' +
     'everywhere, and every session ends. An administrator can restore it.',
   middleware: [requireAuth(), requireSession()],
-  request: { body: json(deleteAccountBodySchema) },
+  request: { body: jsonBody(deleteAccountBodySchema) },
   responses: {
     204: noContent,
-    401: error('No session (UNAUTHORIZED), or a wrong password (INVALID_CREDENTIALS).'),
-    403: error('Called with an API key (code FORBIDDEN).'),
+    401: failure('No session (UNAUTHORIZED), or a wrong password (INVALID_CREDENTIALS).'),
+    403: failure('Called with an API key (code FORBIDDEN).'),
     422: validation,
     429: tooMany,
   },

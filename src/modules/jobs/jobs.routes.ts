@@ -1,8 +1,8 @@
 // A job's status for whoever started it, and the administrators' dead-letter queue.
 import { createRoute } from '@hono/zod-openapi';
-import { paginatedEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
+import { paginatedEnvelopeSchema } from '../../lib/envelope.ts';
+import { failure, forbidden, notFound, success, unauthorized } from '../../lib/route-responses.ts';
 import { requireAuth, requirePermission } from '../../middleware/auth.ts';
-import { failure, forbidden, notFound, unauthorized } from '../users/users.responses.ts';
 import {
   deadJobListQuerySchema,
   deadJobSchema,
@@ -12,11 +12,6 @@ import {
   jobsAdminPermission,
   requeuedJobSchema,
 } from './jobs.schemas.ts';
-
-const json = <T extends Parameters<typeof successEnvelopeSchema>[0]>(
-  description: string,
-  schema: T,
-) => ({ description, content: { 'application/json': { schema: successEnvelopeSchema(schema) } } });
 
 export const getJobStatusRoute = createRoute({
   method: 'get',
@@ -30,7 +25,7 @@ export const getJobStatusRoute = createRoute({
   middleware: [requireAuth()],
   request: { params: jobIdParamsSchema },
   responses: {
-    200: json('The job’s status.', jobStatusSchema),
+    200: success('The job’s status.', jobStatusSchema),
     401: unauthorized,
     404: notFound('No job has this id, or it is not yours'),
   },
@@ -69,7 +64,7 @@ export const getDeadJobRoute = createRoute({
   middleware: adminOnly,
   request: { params: jobIdParamsSchema },
   responses: {
-    200: json('The dead job.', deadJobSchema),
+    200: success('The dead job.', deadJobSchema),
     401: unauthorized,
     403: notAdmin,
     404: noDeadJob,
@@ -88,7 +83,7 @@ export const requeueDeadJobRoute = createRoute({
   middleware: adminOnly,
   request: { params: jobIdParamsSchema },
   responses: {
-    202: json('Handed to QStash.', requeuedJobSchema),
+    202: success('Handed to QStash.', requeuedJobSchema),
     401: unauthorized,
     403: notAdmin,
     404: noDeadJob,
@@ -106,7 +101,7 @@ export const deleteDeadJobRoute = createRoute({
   middleware: adminOnly,
   request: { params: jobIdParamsSchema },
   responses: {
-    200: json('Deleted.', deletedJobSchema),
+    200: success('Deleted.', deletedJobSchema),
     401: unauthorized,
     403: notAdmin,
     404: noDeadJob,

@@ -2,16 +2,16 @@
 // it; an admin's API key needs it among its scopes). A secret's plaintext is in the create and
 // rotate responses only; lists show its last four characters.
 import { createRoute } from '@hono/zod-openapi';
-import { successEnvelopeSchema } from '../../lib/envelope.ts';
-import { requireAuth, requirePermission } from '../../middleware/auth.ts';
 import {
   failure,
   forbidden,
   invalid,
   jsonBody,
   notFound,
+  success,
   unauthorized,
-} from '../users/users.responses.ts';
+} from '../../lib/route-responses.ts';
+import { requireAuth, requirePermission } from '../../middleware/auth.ts';
 import {
   createdPartnerSchema,
   createPartnerBodySchema,
@@ -26,11 +26,6 @@ import {
 const adminOnly = [requireAuth(), requirePermission('partners:manage')];
 const tags = ['Partners'];
 const notAdmin = forbidden('The caller lacks partners:manage');
-const json = <T extends Parameters<typeof successEnvelopeSchema>[0]>(
-  description: string,
-  schema: T,
-) => ({ description, content: { 'application/json': { schema: successEnvelopeSchema(schema) } } });
-
 export const createPartnerRoute = createRoute({
   method: 'post',
   path: '/v1/admin/partners',
@@ -42,7 +37,7 @@ export const createPartnerRoute = createRoute({
   middleware: adminOnly,
   request: { body: jsonBody(createPartnerBodySchema) },
   responses: {
-    201: json('The partner and its secret.', createdPartnerSchema),
+    201: success('The partner and its secret.', createdPartnerSchema),
     401: unauthorized,
     403: notAdmin,
     409: failure('Another partner has this name (code CONFLICT).'),
@@ -60,7 +55,7 @@ export const listPartnersRoute = createRoute({
     'it verifies now); never a secret itself.',
   middleware: adminOnly,
   responses: {
-    200: json('The partners.', partnerSchema.array()),
+    200: success('The partners.', partnerSchema.array()),
     401: unauthorized,
     403: notAdmin,
   },
@@ -78,7 +73,7 @@ export const rotateSecretRoute = createRoute({
   middleware: adminOnly,
   request: { params: partnerIdParamsSchema, body: jsonBody(rotateSecretBodySchema) },
   responses: {
-    201: json('The new secret.', revealedSecretSchema),
+    201: success('The new secret.', revealedSecretSchema),
     401: unauthorized,
     403: notAdmin,
     404: notFound('No active partner has this id'),
@@ -97,7 +92,7 @@ export const revokeSecretRoute = createRoute({
   middleware: adminOnly,
   request: { params: partnerSecretParamsSchema },
   responses: {
-    200: json('The revoked secret.', partnerSecretSchema),
+    200: success('The revoked secret.', partnerSecretSchema),
     401: unauthorized,
     403: notAdmin,
     404: notFound('The partner has no secret with this id'),
@@ -116,7 +111,7 @@ export const revokePartnerRoute = createRoute({
   middleware: adminOnly,
   request: { params: partnerIdParamsSchema },
   responses: {
-    200: json('The revoked partner.', partnerSchema),
+    200: success('The revoked partner.', partnerSchema),
     401: unauthorized,
     403: notAdmin,
     404: notFound('No partner has this id'),

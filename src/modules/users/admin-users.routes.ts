@@ -2,8 +2,6 @@
 // an admin's API key needs it among its scopes).
 import { createRoute } from '@hono/zod-openapi';
 import { paginatedEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
-import { adminUserSchema } from '../../lib/user-serializer.ts';
-import { requireAuth, requirePermission } from '../../middleware/auth.ts';
 import {
   failure,
   forbidden,
@@ -11,7 +9,9 @@ import {
   jsonBody,
   notFound,
   unauthorized,
-} from './users.responses.ts';
+} from '../../lib/route-responses.ts';
+import { adminUserSchema } from '../../lib/user-serializer.ts';
+import { requireAuth, requirePermission } from '../../middleware/auth.ts';
 import {
   adminProfileChangesSchema,
   includeDeletedQuerySchema,

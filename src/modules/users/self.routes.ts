@@ -2,9 +2,9 @@
 // search. The same schemas validate requests and describe them in the OpenAPI document.
 import { createRoute, z } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { forbidden, invalid, jsonBody, notFound, unauthorized } from '../../lib/route-responses.ts';
 import { publicUserSchema, selfUserSchema } from '../../lib/user-serializer.ts';
 import { requireAuth, requirePermission, requireSelfOrPermission } from '../../middleware/auth.ts';
-import { forbidden, invalid, jsonBody, notFound, unauthorized } from './users.responses.ts';
 import { ownProfileChangesSchema, searchQuerySchema, userIdParamsSchema } from './users.schemas.ts';
 
 const ownProfile = {

@@ -2,8 +2,8 @@
 // requests and describe them in the OpenAPI document.
 import { createRoute } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { invalid, notFound } from '../../lib/route-responses.ts';
 import { publicUserSchema } from '../../lib/user-serializer.ts';
-import { invalid, notFound } from './users.responses.ts';
 import { userIdParamsSchema } from './users.schemas.ts';
 
 export const getUserRoute = createRoute({

@@ -2,11 +2,10 @@
 // the authentication, checked over the raw body before the body is read as JSON, which is why the
 // body is described here but validated by the service.
 import { createRoute } from '@hono/zod-openapi';
-import { successEnvelopeSchema } from '../../lib/envelope.ts';
 import { prefetchCacheRead } from '../../lib/request-cache.ts';
+import { failure, invalid, success } from '../../lib/route-responses.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { partnersCacheGroup } from '../partners/partners.service.ts';
-import { failure, invalid } from '../users/users.responses.ts';
 import {
   isPartnerId,
   partnerWebhookParamsSchema,
@@ -44,10 +43,7 @@ export const partnerWebhookRoute = createRoute({
     },
   },
   responses: {
-    202: {
-      description: 'The event is stored (or was before: `duplicate: true`).',
-      content: { 'application/json': { schema: successEnvelopeSchema(receivedEventSchema) } },
-    },
+    202: success('The event is stored (or was before: `duplicate: true`).', receivedEventSchema),
     401: failure(
       'Refused signature, nothing stored: SIGNATURE_MISSING, SIGNATURE_MALFORMED, ' +
         'SIGNATURE_INVALID (also for an unknown or revoked partner), SIGNATURE_EXPIRED, ' +

@@ -1,6 +1,6 @@
-// The request bodies and error responses the users routes share, described once.
+// The request bodies and responses every module's routes describe, written once.
 import type { z } from '@hono/zod-openapi';
-import { errorEnvelopeSchema } from '../../lib/envelope.ts';
+import { errorEnvelopeSchema, successEnvelopeSchema } from './envelope.ts';
 
 const errorContent = { 'application/json': { schema: errorEnvelopeSchema } };
 
@@ -8,6 +8,12 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { 'application/json': { schema } },
 });
+
+/** A success response: `data` in the envelope. */
+export const success = <T extends Parameters<typeof successEnvelopeSchema>[0]>(
+  description: string,
+  data: T,
+) => ({ description, content: { 'application/json': { schema: successEnvelopeSchema(data) } } });
 
 /** An error response whose description names when it happens and its code. */
 export const failure = (description: string) => ({ description, content: errorContent });
