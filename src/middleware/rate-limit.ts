@@ -173,3 +173,18 @@ export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions =
     showTightest(c.res.headers, headers);
   });
 }
+
+const nothingMore = async () => {};
+
+/**
+ * Counts this request against a policy from inside a handler or another middleware, where no
+ * chain follows: resolves when allowed, rejects with the policy's 429 (or its Redis-down 503).
+ * With a synchronous key, the check leaves in the current tick, as the middleware's does.
+ */
+export async function countRequest(
+  c: Context<AppEnv>,
+  name: RateLimitPolicyName,
+  options: RateLimitOptions = {},
+): Promise<void> {
+  await rateLimit(name, options)(c, nothingMore);
+}

@@ -14,7 +14,7 @@ import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/opaque-tokens.ts';
 import { requestCache } from '../../lib/request-cache.ts';
 import { waitUntil } from '../../lib/wait-until.ts';
-import { rateLimit } from '../../middleware/rate-limit.ts';
+import { countRequest } from '../../middleware/rate-limit.ts';
 import { type ApiKeysRepository, createApiKeysRepository } from './api-keys.repository.ts';
 import {
   type ApiKeyRecord,
@@ -37,8 +37,6 @@ function invalidApiKey(): AppError {
   return new AppError('API_KEY_INVALID', 'Invalid API key');
 }
 
-const counted = async () => {};
-
 async function startApiKeyCheck(c: Context<AppEnv>, key: string): Promise<PendingApiKeyCheck> {
   const keyHash = await sha256Hex(key);
   const { deps } = c.var;
@@ -54,9 +52,9 @@ async function startApiKeyCheck(c: Context<AppEnv>, key: string): Promise<Pendin
       return repository.findForAuthentication(hash);
     },
   };
-  // The policy's own middleware, so its headers, log fields and Redis-down rule apply unchanged;
+  // Counted as the policy's middleware counts, so its headers, log fields and Redis-down rule apply;
   // an over-limit key makes it reject with the 429.
-  const count = rateLimit('apiKey', { key: () => `key:${keyHash}` })(c, counted);
+  const count = countRequest(c, 'apiKey', { key: () => `key:${keyHash}` });
   const record = findApiKeyRecord({ apiKeys, clock: deps.clock, cache: requestCache(c) }, keyHash);
   return { key, outcome: Promise.allSettled([count, record]), settleLookup };
 }

@@ -6,12 +6,10 @@ import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
 import { requestCache } from '../../lib/request-cache.ts';
 import { waitUntil } from '../../lib/wait-until.ts';
-import { rateLimit } from '../../middleware/rate-limit.ts';
+import { countRequest } from '../../middleware/rate-limit.ts';
 import { createPartnersRepository } from '../partners/partners.repository.ts';
 import type { partnerWebhookRoute } from './webhooks.routes.ts';
 import { receivePartnerEvent, type WebhooksServiceDeps } from './webhooks.service.ts';
-
-const counted = async () => {};
 
 function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
   const { db, redis, clock, config } = c.var.deps;
@@ -22,9 +20,7 @@ function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
     config,
     partners: createPartnersRepository(db),
     cache: requestCache(c),
-    meterLookup: async () => {
-      await rateLimit('general')(c, counted);
-    },
+    meterLookup: () => countRequest(c, 'general'),
   };
 }
 
