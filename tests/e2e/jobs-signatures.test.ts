@@ -173,40 +173,59 @@ describe('QStash deliveries to the Node worker (/jobs/email.welcome)', () => {
   });
 });
 
+/** A partner as an admin registers it: its id and its secret, shown once. */
+async function createPartner(name: string) {
+  const admin = await adminSession(system);
+  const created = await dataOf<{ partner: { id: string }; secret: { secret: string } }>(
+    await call(system, 'POST', '/v1/admin/partners', {
+      token: admin.token,
+      ip: admin.ip,
+      body: { name: `${name} ${crypto.randomUUID().slice(0, 8)}`, scheme: 'hmac-sha256' },
+    }),
+    201,
+  );
+  return { id: created.partner.id, secret: created.secret.secret };
+}
+
+/**
+ * Sends `sent` to the partner's endpoint with the signature of `signed` (the same body unless a
+ * test tampers with it), made by the partner guide's recipe: hex HMAC-SHA-256 over
+ * `${timestamp}.${raw body}`.
+ */
+function sendSigned(
+  partner: { id: string; secret: string },
+  signed: string,
+  timestamp: string,
+  sent = signed,
+) {
+  const signature = createHmac('sha256', partner.secret)
+    .update(`${timestamp}.${signed}`)
+    .digest('hex');
+  return fetch(`${system.edgeUrl}/webhooks/partners/${partner.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-timestamp': timestamp,
+      'x-signature': signature,
+    },
+    body: sent,
+  });
+}
+
+const nowSeconds = () => String(Math.floor(Date.now() / 1000));
+
 describe('partner webhooks', () => {
   it('accept a signed event with 202 and refuse its replay with SIGNATURE_REPLAYED', {
     timeout: 60_000,
   }, async () => {
-    const admin = await adminSession(system);
-    const created = await dataOf<{ partner: { id: string }; secret: { secret: string } }>(
-      await call(system, 'POST', '/v1/admin/partners', {
-        token: admin.token,
-        ip: admin.ip,
-        body: { name: `Acme ${crypto.randomUUID().slice(0, 8)}`, scheme: 'hmac-sha256' },
-      }),
-      201,
-    );
-    const partnerId = created.partner.id;
+    const partner = await createPartner('Acme');
     const body = JSON.stringify({ id: 'evt_e2e_1', type: 'invoice.paid', data: { amount: 42 } });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    // The partner guide's recipe: hex HMAC-SHA-256 over `${timestamp}.${raw body}`.
-    const signature = createHmac('sha256', created.secret.secret)
-      .update(`${timestamp}.${body}`)
-      .digest('hex');
-    const send = () =>
-      fetch(`${system.edgeUrl}/webhooks/partners/${partnerId}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-timestamp': timestamp,
-          'x-signature': signature,
-        },
-        body,
-      });
+    const timestamp = nowSeconds();
+    const send = () => sendSigned(partner, body, timestamp);
     const events = async () => {
       const { rows } = await system.db.execute({
         sql: 'SELECT processed_at FROM partner_events WHERE partner_id = ? AND event_id = ?',
-        args: [partnerId, 'evt_e2e_1'],
+        args: [partner.id, 'evt_e2e_1'],
       });
       return rows;
     };
@@ -231,36 +250,16 @@ describe('partner webhooks', () => {
   it('refuses a tampered partner body with 401 and stores nothing', {
     timeout: 60_000,
   }, async () => {
-    const admin = await adminSession(system);
-    const created = await dataOf<{ partner: { id: string }; secret: { secret: string } }>(
-      await call(system, 'POST', '/v1/admin/partners', {
-        token: admin.token,
-        ip: admin.ip,
-        body: { name: `Globex ${crypto.randomUUID().slice(0, 8)}`, scheme: 'hmac-sha256' },
-      }),
-      201,
-    );
+    const partner = await createPartner('Globex');
     const body = JSON.stringify({ id: 'evt_e2e_2', type: 'invoice.paid', data: { amount: 1 } });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const signature = createHmac('sha256', created.secret.secret)
-      .update(`${timestamp}.${body}`)
-      .digest('hex');
     await expectRefusal(
-      await fetch(`${system.edgeUrl}/webhooks/partners/${created.partner.id}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-timestamp': timestamp,
-          'x-signature': signature,
-        },
-        body: body.replace('"amount":1', '"amount":1000'),
-      }),
+      await sendSigned(partner, body, nowSeconds(), body.replace('"amount":1', '"amount":1000')),
       401,
       'SIGNATURE_INVALID',
     );
     const { rows } = await system.db.execute({
       sql: 'SELECT count(*) AS n FROM partner_events WHERE partner_id = ?',
-      args: [created.partner.id],
+      args: [partner.id],
     });
     expect(Number(rows[0]?.n)).toBe(0);
   });

@@ -355,6 +355,35 @@ describe("the partner's cached record", () => {
       (line) => line.msg === 'request' && line.path === `/webhooks/partners/${partnerId}`,
     );
 
+  const refusedConnection = () => Promise.reject(new Error('connect ECONNREFUSED'));
+
+  /**
+   * The admin API as an app whose cache clearings meet a broken Redis (`send` answers each
+   * MULTI, the cache's only one); the app's own Redis timeout is short enough to wait out a hang.
+   */
+  function adminWithBrokenClearing(send: () => Promise<never>) {
+    const impatient = appOnStack(stack.env, {
+      RATE_LIMIT_GENERAL: '100000/1m',
+      CACHE_TIMEOUT_MS: '2000',
+    });
+    return {
+      /** Sends one admin request while the clearings fail. */
+      async failing(method: 'post' | 'delete', path: string, json?: unknown) {
+        const multi = vi
+          .spyOn(impatient.deps.redis, 'multi')
+          .mockImplementation(() => new RedisTransaction(send));
+        try {
+          return method === 'post'
+            ? await clientOf(impatient.app, admin).post(path, json)
+            : await clientOf(impatient.app, admin).delete(path);
+        } finally {
+          multi.mockRestore();
+        }
+      },
+      client: clientOf(impatient.app, admin),
+    };
+  }
+
   async function deliverAccepted(partnerId: string, secret: string) {
     const body = eventBody();
     const answer = await deliver(partnerId, body, await hmacHeaders(secret, body));
@@ -386,17 +415,12 @@ describe("the partner's cached record", () => {
   });
 
   it.each([
-    ['fails', () => Promise.reject(new Error('connect ECONNREFUSED'))],
+    ['fails', refusedConnection],
     ['never answers', () => new Promise<never>(() => {})],
   ])(
     'answers a secret revocation 503 when the cache invalidation %s; repeating it finishes the job',
     async (_, send) => {
-      // The app's own Redis timeout, short enough to wait out the hang.
-      const impatient = appOnStack(stack.env, {
-        RATE_LIMIT_GENERAL: '100000/1m',
-        RATE_LIMIT_WEBHOOK: '100000/1m',
-        CACHE_TIMEOUT_MS: '2000',
-      });
+      const broken = adminWithBrokenClearing(send);
       const partner = await createPartner();
       await deliverAccepted(partner.id, partner.secret);
       const [secret] = (await clientOf(app, admin).get('/v1/admin/partners')).body.data.find(
@@ -404,19 +428,14 @@ describe("the partner's cached record", () => {
       ).secrets;
       const path = `/v1/admin/partners/${partner.id}/secrets/${secret.id}`;
 
-      // The invalidation is the cache's only MULTI: only it meets the broken Redis.
-      const multi = vi
-        .spyOn(impatient.deps.redis, 'multi')
-        .mockImplementation(() => new RedisTransaction(send));
-      const failed = await clientOf(impatient.app, admin).delete(path);
-      multi.mockRestore();
+      const failed = await broken.failing('delete', path);
       expect(failed.status).toBe(503);
       expect(failed.body.error).toMatchObject({
         code: 'SERVICE_UNAVAILABLE',
         details: { backend: 'cache' },
       });
 
-      const repeated = await clientOf(impatient.app, admin).delete(path);
+      const repeated = await broken.client.delete(path);
       expect(repeated.status).toBe(200);
       expect(repeated.body.data).toMatchObject({ id: secret.id, active: false });
       const body = eventBody();
@@ -426,28 +445,19 @@ describe("the partner's cached record", () => {
   );
 
   it('answers a rotation without grace 503 when the cache cannot be cleared; repeating it ends the old secret', async () => {
-    const impatient = appOnStack(stack.env, {
-      RATE_LIMIT_GENERAL: '100000/1m',
-      CACHE_TIMEOUT_MS: '2000',
-    });
+    const broken = adminWithBrokenClearing(refusedConnection);
     const partner = await createPartner();
     await deliverAccepted(partner.id, partner.secret);
     const path = `/v1/admin/partners/${partner.id}/secrets`;
 
-    const multi = vi
-      .spyOn(impatient.deps.redis, 'multi')
-      .mockImplementation(
-        () => new RedisTransaction(() => Promise.reject(new Error('connect ECONNREFUSED'))),
-      );
-    const failed = await clientOf(impatient.app, admin).post(path, { graceHours: 0 });
-    multi.mockRestore();
+    const failed = await broken.failing('post', path, { graceHours: 0 });
     expect(failed.status).toBe(503);
     expect(failed.body.error).toMatchObject({
       code: 'SERVICE_UNAVAILABLE',
       details: { backend: 'cache' },
     });
 
-    const repeated = await clientOf(impatient.app, admin).post(path, { graceHours: 0 });
+    const repeated = await broken.client.post(path, { graceHours: 0 });
     expect(repeated.status).toBe(201);
     const body = eventBody();
     const refused = await deliver(partner.id, body, await hmacHeaders(partner.secret, body));
@@ -456,21 +466,11 @@ describe("the partner's cached record", () => {
   });
 
   it('still shows the new secret of a rotation with grace when the cache cannot be cleared', async () => {
-    const impatient = appOnStack(stack.env, {
-      RATE_LIMIT_GENERAL: '100000/1m',
-      CACHE_TIMEOUT_MS: '2000',
-    });
+    const broken = adminWithBrokenClearing(refusedConnection);
     const partner = await createPartner();
-    const multi = vi
-      .spyOn(impatient.deps.redis, 'multi')
-      .mockImplementation(
-        () => new RedisTransaction(() => Promise.reject(new Error('connect ECONNREFUSED'))),
-      );
-    const rotated = await clientOf(impatient.app, admin).post(
-      `/v1/admin/partners/${partner.id}/secrets`,
-      { graceHours: 1 },
-    );
-    multi.mockRestore();
+    const rotated = await broken.failing('post', `/v1/admin/partners/${partner.id}/secrets`, {
+      graceHours: 1,
+    });
     expect(rotated.status).toBe(201);
     expect(rotated.body.data.secret).toMatch(/^pws_/);
   });
