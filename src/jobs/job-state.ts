@@ -17,6 +17,8 @@ export interface JobRecord {
   attempts: number;
   /** Set while a delivery holds the job (ms since the epoch). */
   leaseUntil?: number;
+  /** The holding delivery's lease length: each progress report renews the lease by it. */
+  leaseMs?: number;
   /** Failed for good: the payload can never succeed, or QStash gave up. */
   permanent?: boolean;
   /** The last transient failure, kept while the job waits for its retry. */
@@ -56,29 +58,33 @@ if status == 'processing' and tonumber(record.leaseUntil or 0) > now then
   return { 'busy', tostring(record.leaseUntil) }
 end
 record.attempts = (record.attempts or 0) + 1
-record.leaseUntil = now + tonumber(ARGV[2])
+record.leaseMs = tonumber(ARGV[2])
+record.leaseUntil = now + record.leaseMs
 record.updatedAt = now
 record.state = { status = 'processing', progress = 0 }
 redis.call('SET', KEYS[1], cjson.encode(record), 'EX', ARGV[6])
 return { 'claimed', tostring(record.attempts) }
 `;
 
-// Merges fields into the record, creating it if needed; `leaseUntil` is dropped unless given.
+// Merges fields into the record, creating it if needed. The lease is released, or with ARGV[5]
+// '1' (a progress report from the holder) renewed by its length from now.
 const updateScript = `
 local raw = redis.call('GET', KEYS[1])
 local record = raw and cjson.decode(raw) or { key = ARGV[3], type = ARGV[4], attempts = 0 }
 local fields = cjson.decode(ARGV[1])
-if ARGV[5] == '1' and record.state and record.state.status ~= 'pending' then return 0 end
-record.leaseUntil = nil
+if ARGV[5] == '1' and record.leaseMs then
+  record.leaseUntil = tonumber(fields.updatedAt) + record.leaseMs
+else
+  record.leaseUntil = nil
+end
 for name, value in pairs(fields) do record[name] = value end
 redis.call('SET', KEYS[1], cjson.encode(record), 'EX', ARGV[2])
 return 1
 `;
 
 export interface JobStateStore {
-  /** Records a job as pending when it is handed to QStash, unless a delivery already touched it. */
-  pending(key: string, type: string, ownerId?: string): Promise<void>;
   claim(key: string, type: string, ownerId: string | undefined, leaseMs: number): Promise<Claim>;
+  /** Reports progress and renews the holder's lease: a long job is not taken for a dead one. */
   progress(key: string, type: string, percent: number): Promise<void>;
   complete(key: string, type: string, result: unknown): Promise<void>;
   /** A failure the next delivery may not repeat: the job goes back to pending, lease released. */
@@ -95,7 +101,7 @@ export function createJobStateStore(redis: UpstashRedis, now: () => number): Job
     key: string,
     type: string,
     fields: Record<string, unknown>,
-    onlyIfNew = false,
+    renewLease = false,
   ) => {
     await redis.eval(
       updateScript,
@@ -105,14 +111,11 @@ export function createJobStateStore(redis: UpstashRedis, now: () => number): Job
         recordTtlSeconds,
         key,
         type,
-        onlyIfNew ? '1' : '0',
+        renewLease ? '1' : '0',
       ],
     );
   };
   return {
-    async pending(key, type, ownerId) {
-      await update(key, type, { state: { status: 'pending' }, ...(ownerId && { ownerId }) }, true);
-    },
     async claim(key, type, ownerId, leaseMs) {
       const [outcome, detail = ''] = await redis.eval<unknown[], [string, string]>(
         claimScript,
@@ -127,10 +130,7 @@ export function createJobStateStore(redis: UpstashRedis, now: () => number): Job
     },
     async progress(key, type, percent) {
       const bounded = Math.max(0, Math.min(100, Math.round(percent)));
-      await update(key, type, {
-        state: { status: 'processing', progress: bounded },
-        leaseUntil: now() + 60_000,
-      });
+      await update(key, type, { state: { status: 'processing', progress: bounded } }, true);
     },
     async complete(key, type, result) {
       await update(key, type, { state: { status: 'completed', result: result ?? null } });
