@@ -1,5 +1,10 @@
-// Base64 in both alphabets with the runtime's atob/btoa, the same on Workers, Deno and Node: the
-// one place bytes become text for hashes, keys, tokens and QStash's base64 bodies.
+// Base64 in both alphabets with the runtime's atob/btoa, the same on Workers, Deno and Node, and
+// hex: the one place bytes become text for hashes, keys, tokens and QStash's base64 bodies.
+
+/** Lower-case hex, two digits a byte. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
 
 /** Standard base64 with padding. */
 export function toBase64(bytes: Uint8Array): string {

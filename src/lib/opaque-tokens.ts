@@ -1,8 +1,6 @@
 // Opaque secrets handed to clients (refresh tokens, CSRF tokens, API keys, emailed links): random
 // bytes as base64url, stored only as their SHA-256, compared in constant time.
-import { toBase64Url } from './base64.ts';
-
-export { toBase64Url as base64url } from './base64.ts';
+import { toBase64Url, toHex } from './base64.ts';
 
 /** `byteLength` random bytes (32: 256 bits, beyond guessing), base64url-encoded. */
 export function randomToken(byteLength = 32): string {
@@ -15,7 +13,7 @@ export function randomToken(byteLength = 32): string {
  */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return toHex(new Uint8Array(digest));
 }
 
 /** Compares every character whatever the first difference, so timing says nothing of where it is. */

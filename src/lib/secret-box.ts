@@ -3,27 +3,17 @@
 // reveals nothing; GCM's tag refuses a ciphertext that was altered.
 import type { Config } from '../config.ts';
 import { fromBase64, toBase64Url } from './base64.ts';
+import { importKeyOnce } from './imported-keys.ts';
 
 type SecretBoxConfig = Pick<Config, 'PARTNER_SECRETS_KEY'>;
 
 const ivBytes = 12;
 
-// Importing a key costs more than one encryption; one import per isolate and key.
-const importedKeys = new Map<string, Promise<CryptoKey>>();
-
 function keyOf(config: SecretBoxConfig): Promise<CryptoKey> {
-  let key = importedKeys.get(config.PARTNER_SECRETS_KEY);
-  if (key === undefined) {
-    key = crypto.subtle.importKey(
-      'raw',
-      fromBase64(config.PARTNER_SECRETS_KEY),
-      { name: 'AES-GCM' },
-      false,
-      ['encrypt', 'decrypt'],
-    );
-    importedKeys.set(config.PARTNER_SECRETS_KEY, key);
-  }
-  return key;
+  return importKeyOnce(fromBase64(config.PARTNER_SECRETS_KEY), { name: 'AES-GCM' }, [
+    'encrypt',
+    'decrypt',
+  ]);
 }
 
 /** `<iv b64url>.<ciphertext b64url>`, with a fresh random IV each time. */

@@ -2,15 +2,10 @@
 // bytes of the partner's secret, of `${X-Timestamp}.` followed by the raw body bytes. Signing the
 // timestamp bounds how long a captured request stays usable; signing the raw bytes (not re-encoded
 // JSON) means any change to the body, even whitespace, breaks the signature.
+import { toHex } from '../base64.ts';
 import { constantTimeEqual } from '../opaque-tokens.ts';
 import { signatureRefused } from './refusal.ts';
-import {
-  checkFreshness,
-  hex,
-  hmacSha256,
-  type SignedPart,
-  unixSeconds,
-} from './timestamped-hmac.ts';
+import { checkFreshness, hmacSha256, type SignedPart, unixSeconds } from './timestamped-hmac.ts';
 
 const scheme = 'hmac-sha256';
 
@@ -23,7 +18,7 @@ export async function signPartnerHmac(
   timestamp: number | string,
   body: SignedPart,
 ): Promise<string> {
-  return hex(await hmacSha256(secret, [`${timestamp}.`, body]));
+  return toHex(await hmacSha256(secret, [`${timestamp}.`, body]));
 }
 
 export interface PartnerHmacInput {

@@ -3,7 +3,8 @@
 // sent to as subject, a validity window, and the base64url SHA-256 of the raw body bytes. Any
 // difference in the body, the URL or the key makes the request a stranger's.
 import { errors, jwtVerify } from 'jose';
-import { base64url } from '../opaque-tokens.ts';
+import { toBase64Url } from '../base64.ts';
+import { importKeyOnce } from '../imported-keys.ts';
 import { type SignatureRefusal, signatureRefused } from './refusal.ts';
 
 export interface QstashKeys {
@@ -22,7 +23,7 @@ const issuer = 'Upstash';
 
 async function bodyHash(body: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>);
-  return base64url(new Uint8Array(digest));
+  return toBase64Url(new Uint8Array(digest));
 }
 
 function refusalOf(error: unknown): SignatureRefusal | 'wrong-key' {
@@ -36,22 +37,10 @@ function refusalOf(error: unknown): SignatureRefusal | 'wrong-key' {
   return 'SIGNATURE_MALFORMED';
 }
 
-// Importing a key costs more than checking a signature with it: one import per key and isolate.
-const importedKeys = new Map<string, Promise<CryptoKey>>();
-
 function keyOf(secret: string): Promise<CryptoKey> {
-  let key = importedKeys.get(secret);
-  if (key === undefined) {
-    key = crypto.subtle.importKey(
-      'raw',
-      new TextEncoder().encode(secret),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['verify'],
-    );
-    importedKeys.set(secret, key);
-  }
-  return key;
+  return importKeyOnce(new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, [
+    'verify',
+  ]);
 }
 
 /**

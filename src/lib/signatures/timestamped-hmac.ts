@@ -1,6 +1,7 @@
 // What both partner schemes share: an HMAC-SHA-256 over a message that starts with the time it was
 // signed, accepted only a few minutes either side of our clock. The window is two-sided because a
 // partner's clock may run ahead of ours; a signature from further away is refused as expired.
+import { importKeyOnce } from '../imported-keys.ts';
 import { signatureRefused } from './refusal.ts';
 
 const encoder = new TextEncoder();
@@ -24,18 +25,10 @@ function concatenate(parts: SignedPart[]): Uint8Array<ArrayBuffer> {
 }
 
 export async function hmacSha256(key: SignedPart, parts: SignedPart[]): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey(
-    'raw',
-    concatenate([key]),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
+  const cryptoKey = await importKeyOnce(concatenate([key]), { name: 'HMAC', hash: 'SHA-256' }, [
+    'sign',
+  ]);
   return new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, concatenate(parts)));
-}
-
-export function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** `X-Timestamp` / `webhook-timestamp`: Unix seconds, digits only. */
