@@ -44,16 +44,26 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   return errorResponse(c, new AppError('INTERNAL_ERROR', 'Internal server error'));
 };
 
-/** The default hook of every validated route: a failed schema answers 422 with each field's issue. */
-export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
-  if (result.success) return;
-  const fields = result.error.issues.map((issue) => ({
+interface SchemaIssue {
+  path: readonly PropertyKey[];
+  message: string;
+  code: string;
+}
+
+/** A failed schema's issues as a 422's `details.fields` lists them. */
+export function fieldIssues(issues: readonly SchemaIssue[]) {
+  return issues.map((issue) => ({
     path: issue.path.join('.'),
     message: issue.message,
     code: issue.code,
   }));
+}
+
+/** The default hook of every validated route: a failed schema answers 422 with each field's issue. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (result.success) return;
   throw new AppError('VALIDATION_FAILED', `Invalid request ${result.target}`, {
-    details: { target: result.target, fields },
+    details: { target: result.target, fields: fieldIssues(result.error.issues) },
   });
 };
 

@@ -11,6 +11,7 @@ import type { PartnerScheme } from '../../db/schema.ts';
 import { type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
 import type { Cache } from '../../lib/cache.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { fieldIssues } from '../../lib/error-handler.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/opaque-tokens.ts';
 import type { UpstashRedis } from '../../lib/redis.ts';
@@ -107,11 +108,7 @@ function parseEvent(scheme: PartnerScheme, delivery: PartnerDelivery) {
                 code: 'custom',
               },
             ]
-          : parsed.error.issues.map((issue) => ({
-              path: issue.path.join('.'),
-              message: issue.message,
-              code: issue.code,
-            })),
+          : fieldIssues(parsed.error.issues),
       },
     });
   }
@@ -136,27 +133,10 @@ export async function receivePartnerEvent(
       .filter(({ expiresAt }) => expiresAt === null || expiresAt > nowMs)
       .map(({ sealed }) => openSecret(deps.config, sealed)),
   );
-  const seen = await verify(partner.scheme, delivery, secrets, Math.floor(now.getTime() / 1000));
-  const scope = `partner:${partnerId}`;
-  if (!(await firstSighting(deps.redis, scope, seen, replayWindowSeconds))) {
-    throw signatureRefused('SIGNATURE_REPLAYED', partner.scheme);
-  }
-  try {
-    return await acceptEvent(deps, partner.scheme, delivery, now);
-  } catch (error) {
-    await forgetSighting(deps.redis, scope, seen).catch(() => undefined);
-    throw error;
-  }
-}
-
-async function acceptEvent(
-  deps: WebhooksServiceDeps,
-  scheme: PartnerScheme,
-  delivery: PartnerDelivery,
-  now: Date,
-): Promise<{ received: ReceivedEvent; job?: PreparedJob }> {
-  const { partnerId } = delivery;
-  const event = parseEvent(scheme, delivery);
+  const seen = await verify(partner.scheme, delivery, secrets, Math.floor(nowMs / 1000));
+  // Read before the signature is remembered: a signed body that is no event is refused without a
+  // write to Redis, and the sender's retry meets the same 422.
+  const event = parseEvent(partner.scheme, delivery);
   // The job's id follows from the event's, so a repeated event finds its job staged already. The
   // event's id is hashed: it may be 200 characters of anything, and the job id is a header.
   const job = prepareJob(
@@ -165,7 +145,17 @@ async function acceptEvent(
     { partnerId, eventId: event.eventId },
     { id: `partner-event-${partnerId}-${await sha256Hex(event.eventId)}` },
   );
-  const stored = await storePartnerEvent(deps.db, { partnerId, ...event, receivedAt: now }, job);
+  const scope = `partner:${partnerId}`;
+  if (!(await firstSighting(deps.redis, scope, seen, replayWindowSeconds))) {
+    throw signatureRefused('SIGNATURE_REPLAYED', partner.scheme);
+  }
+  let stored: boolean;
+  try {
+    stored = await storePartnerEvent(deps.db, { partnerId, ...event, receivedAt: now }, job);
+  } catch (error) {
+    await forgetSighting(deps.redis, scope, seen).catch(() => undefined);
+    throw error;
+  }
   return {
     received: { received: true, eventId: event.eventId, duplicate: !stored },
     ...(stored && { job }),
