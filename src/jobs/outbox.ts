@@ -3,7 +3,7 @@
 // the rows to QStash off the response's path and deletes them; whatever is left (QStash down, the
 // isolate gone) is published by the sweep that housekeeping runs. The row's id is QStash's
 // deduplication id and the job's key, so a row published twice still runs once.
-import { asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { asc, inArray, lt, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client.ts';
 import { type OutboxRow, outbox } from '../db/schema.ts';
@@ -13,24 +13,15 @@ import type { Queue } from '../lib/queue.ts';
 import { type JobMessage, jobMessageSchema } from './catalogue.ts';
 import { type EnqueueDeps, type PreparedJob, publishRequest } from './enqueue.ts';
 
-/**
- * The insert to put in the same `db.batch([...])` as the change the job follows. With
- * `ifAbsent`, a job whose deterministic id is already staged is left as it is instead of failing
- * the batch: the change it follows may be written idempotently too.
- */
-export function stageJob(
-  db: Database,
-  job: PreparedJob,
-  options: { ifAbsent?: boolean } = {},
-): BatchItem<'sqlite'> {
-  const insert = db.insert(outbox).values({
+/** The insert to put in the same `db.batch([...])` as the change the job follows. */
+export function stageJob(db: Database, job: PreparedJob): BatchItem<'sqlite'> {
+  return db.insert(outbox).values({
     id: job.id,
     type: job.type,
     message: job.message,
     priority: job.priority,
     notBefore: job.notBefore ?? null,
   });
-  return options.ifAbsent === true ? insert.onConflictDoNothing() : insert;
 }
 
 /**
@@ -69,48 +60,32 @@ function fromRow(row: OutboxRow): Publishable | undefined {
 }
 
 /**
- * Publishes the jobs, then deletes the rows QStash accepted in one statement. A job that fails
- * to publish stays with its error for the sweep; the returned counts say what happened.
+ * Publishes the jobs in one request, then deletes their rows in one statement. When QStash does
+ * not take them, the rows stay with the error for the sweep; the returned counts say what happened.
  */
 export async function publishStaged(
   deps: OutboxDeps,
   jobs: Publishable[],
 ): Promise<{ published: number; failed: number }> {
-  const outcomes = await Promise.allSettled(
-    jobs.map((job) => deps.queue.publish(publishRequest(deps.config, job))),
-  );
-  const published = jobs.filter((_, index) => outcomes[index]?.status === 'fulfilled');
-  const failures = jobs
-    .map((job, index) => ({ job, outcome: outcomes[index] }))
-    .filter((entry) => entry.outcome?.status === 'rejected');
-  const statements: BatchItem<'sqlite'>[] = [];
-  if (published.length > 0) {
-    statements.push(
-      deps.db.delete(outbox).where(
-        inArray(
-          outbox.id,
-          published.map((job) => job.id),
-        ),
-      ),
-    );
-  }
-  for (const { job, outcome } of failures) {
-    const reason = outcome?.status === 'rejected' ? String(outcome.reason) : 'unknown';
+  if (jobs.length === 0) return { published: 0, failed: 0 };
+  const ids = jobs.map((job) => job.id);
+  try {
+    await deps.queue.publishBatch(jobs.map((job) => publishRequest(deps.config, job)));
+  } catch (error) {
+    const reason = String(error);
     deps.logger.warn('outbox publish failed; the sweep retries it', {
-      jobId: job.id,
-      type: job.type,
+      jobIds: ids,
+      types: [...new Set(jobs.map((job) => job.type))],
       error: reason,
     });
-    statements.push(
-      deps.db
-        .update(outbox)
-        .set({ attempts: sql`${outbox.attempts} + 1`, lastError: reason.slice(0, 500) })
-        .where(eq(outbox.id, job.id)),
-    );
+    await deps.db
+      .update(outbox)
+      .set({ attempts: sql`${outbox.attempts} + 1`, lastError: reason.slice(0, 500) })
+      .where(inArray(outbox.id, ids));
+    return { published: 0, failed: jobs.length };
   }
-  const [first, ...rest] = statements;
-  if (first !== undefined) await deps.db.batch([first, ...rest]);
-  return { published: published.length, failed: failures.length };
+  await deps.db.delete(outbox).where(inArray(outbox.id, ids));
+  return { published: jobs.length, failed: 0 };
 }
 
 /** Rows younger than this are still being published by their own request. */

@@ -35,13 +35,63 @@ export interface Queue {
   ping(): Promise<void>;
   /** Hands a job to QStash; resolves with QStash's message id once it has accepted it. */
   publish(options: PublishOptions): Promise<{ messageId: string }>;
+  /**
+   * Hands several jobs to QStash in one request (POST /v2/batch); resolves with their message ids
+   * in order once it has accepted them all. A failed request accepted none of them.
+   */
+  publishBatch(options: PublishOptions[]): Promise<{ messageId: string }[]>;
   /** Removes a message from QStash's dead-letter queue; one already gone is not an error. */
   deleteFromDlq(dlqId: string): Promise<void>;
+}
+
+/** The Upstash-* headers of one message, as a publish or a batch item carries them. */
+function messageHeaders(options: PublishOptions): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.deduplicationId !== undefined) {
+    headers['upstash-deduplication-id'] = options.deduplicationId;
+  }
+  if (options.delaySeconds !== undefined) headers['upstash-delay'] = `${options.delaySeconds}s`;
+  if (options.notBefore !== undefined) headers['upstash-not-before'] = String(options.notBefore);
+  if (options.retries !== undefined) headers['upstash-retries'] = String(options.retries);
+  if (options.retryDelay !== undefined) headers['upstash-retry-delay'] = options.retryDelay;
+  if (options.flowControl !== undefined) {
+    headers['upstash-flow-control-key'] = options.flowControl.key;
+    headers['upstash-flow-control-value'] = `parallelism=${options.flowControl.parallelism}`;
+  }
+  if (options.failureCallback !== undefined) {
+    headers['upstash-failure-callback'] = options.failureCallback;
+  }
+  return headers;
+}
+
+function messageIdOf(answer: unknown): string {
+  const messageId =
+    typeof answer === 'object' && answer !== null && 'messageId' in answer
+      ? answer.messageId
+      : undefined;
+  if (typeof messageId !== 'string') {
+    throw new QueueError('QStash accepted a publish without a message id');
+  }
+  return messageId;
 }
 
 export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>): Queue {
   const baseUrl = config.QSTASH_URL.replace(/\/+$/, '');
   const authorization = `Bearer ${config.QSTASH_TOKEN}`;
+
+  const send = async (path: string, init: { headers: Record<string, string>; body: string }) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { ...init.headers, authorization },
+      body: init.body,
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new QueueError(`QStash answered ${response.status} to a publish`);
+    }
+    return (await response.json()) as unknown;
+  };
+
   return {
     async ping() {
       const response = await fetch(`${baseUrl}/v2/queues`, { headers: { authorization } });
@@ -49,40 +99,29 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
       if (!response.ok) throw new QueueError(`QStash answered ${response.status}`);
     },
     async publish(options) {
-      const headers: Record<string, string> = {
-        authorization,
-        'content-type': 'application/json',
-      };
-      if (options.deduplicationId !== undefined) {
-        headers['upstash-deduplication-id'] = options.deduplicationId;
-      }
-      if (options.delaySeconds !== undefined) headers['upstash-delay'] = `${options.delaySeconds}s`;
-      if (options.notBefore !== undefined)
-        headers['upstash-not-before'] = String(options.notBefore);
-      if (options.retries !== undefined) headers['upstash-retries'] = String(options.retries);
-      if (options.retryDelay !== undefined) headers['upstash-retry-delay'] = options.retryDelay;
-      if (options.flowControl !== undefined) {
-        headers['upstash-flow-control-key'] = options.flowControl.key;
-        headers['upstash-flow-control-value'] = `parallelism=${options.flowControl.parallelism}`;
-      }
-      if (options.failureCallback !== undefined) {
-        headers['upstash-failure-callback'] = options.failureCallback;
-      }
       // QStash takes the destination as it is, unencoded, after /v2/publish/.
-      const response = await fetch(`${baseUrl}/v2/publish/${options.destination}`, {
-        method: 'POST',
-        headers,
+      const answer = await send(`/v2/publish/${options.destination}`, {
+        headers: messageHeaders(options),
         body: JSON.stringify(options.body),
       });
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new QueueError(`QStash answered ${response.status} to a publish`);
+      return { messageId: messageIdOf(answer) };
+    },
+    async publishBatch(options) {
+      if (options.length === 0) return [];
+      const answer = await send('/v2/batch', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(
+          options.map((message) => ({
+            destination: message.destination,
+            headers: messageHeaders(message),
+            body: JSON.stringify(message.body),
+          })),
+        ),
+      });
+      if (!Array.isArray(answer) || answer.length !== options.length) {
+        throw new QueueError('QStash answered a batch with another number of messages');
       }
-      const answer = (await response.json()) as { messageId?: unknown };
-      if (typeof answer.messageId !== 'string') {
-        throw new QueueError('QStash accepted a publish without a message id');
-      }
-      return { messageId: answer.messageId };
+      return answer.map((accepted) => ({ messageId: messageIdOf(accepted) }));
     },
     async deleteFromDlq(dlqId) {
       const response = await fetch(`${baseUrl}/v2/dlq/${encodeURIComponent(dlqId)}`, {

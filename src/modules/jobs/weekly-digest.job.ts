@@ -1,11 +1,12 @@
 // digest.weekly, the Monday fan-out: this week's figures, then one email.weekly-digest job per
 // verified, active user. Users are read a page at a time in id order (one query per page, never
-// one per user) and each page's jobs are published together. A job's id is fixed by the week and
-// the user, so a repeated run publishes what QStash already holds and no user gets two digests.
+// one per user) and each page's jobs go to QStash in one batch request. A job's id is fixed by
+// the week and the user, so a repeated run publishes what QStash already holds and no user gets
+// two digests.
 import { and, count, gt, gte, isNotNull, isNull, or } from 'drizzle-orm';
 import { apiKeys, users } from '../../db/schema.ts';
 import type { Deps } from '../../deps.ts';
-import { enqueueJob } from '../../jobs/enqueue.ts';
+import { prepareJob, publishRequest } from '../../jobs/enqueue.ts';
 import type { JobHandler } from '../../jobs/job-delivery.ts';
 
 const pageSize = 100;
@@ -52,13 +53,16 @@ export function weeklyDigestJob(
         .where(and(recipients, gt(users.id, after)))
         .orderBy(users.id)
         .limit(pageSize);
-      await Promise.all(
+      await deps.queue.publishBatch(
         page.map((user) =>
-          enqueueJob(
-            deps,
-            'email.weekly-digest',
-            { to: user.email, name: user.name, weekOf: week, stats },
-            { id: `digest-${week}-${user.id}`, ownerId: user.id },
+          publishRequest(
+            deps.config,
+            prepareJob(
+              deps.clock,
+              'email.weekly-digest',
+              { to: user.email, name: user.name, weekOf: week, stats },
+              { id: `digest-${week}-${user.id}`, ownerId: user.id },
+            ),
           ),
         ),
       );
