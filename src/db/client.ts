@@ -12,3 +12,11 @@ export function createDatabase(url: string, authToken: string | undefined): Data
   const client = createClient({ url, ...(authToken !== undefined && { authToken }) });
   return drizzle(client, { schema });
 }
+
+/** A write refused by a UNIQUE constraint (a taken email or name), however the driver wraps it. */
+export function isUniqueViolation(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause.message.includes('UNIQUE constraint failed')) return true;
+  }
+  return false;
+}

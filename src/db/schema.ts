@@ -144,6 +144,13 @@ export const apiKeyUsage = sqliteTable(
 );
 
 /** Who changed what, written in the same transaction as the change. */
+/** Who did what, for an audit row written with the change it records. */
+export interface AuditEntry {
+  actorId: string;
+  action: string;
+  changes?: Record<string, unknown>;
+}
+
 export const auditLogs = sqliteTable(
   'audit_logs',
   {

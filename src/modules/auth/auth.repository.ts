@@ -4,7 +4,7 @@
 // already spent changes nothing at all. The jobs a write must be followed by (its email, its domain
 // events) are staged in the outbox inside the same batch, so they exist exactly when the write does.
 import { and, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
+import { type Database, isUniqueViolation } from '../../db/client.ts';
 import {
   type OneTimeTokenPurpose,
   oneTimeTokens,
@@ -85,13 +85,6 @@ export interface AuthRepository {
    * and its audit row, in the same transaction. 'last-admin' and 'not-found' change nothing.
    */
   softDelete(userId: string, at: Date): Promise<'deleted' | 'last-admin' | 'not-found'>;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause.message.includes('UNIQUE constraint failed')) return true;
-  }
-  return false;
 }
 
 export function createAuthRepository(db: Database): AuthRepository {

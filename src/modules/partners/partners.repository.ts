@@ -3,8 +3,9 @@
 // about to change, under the change's own conditions, so it exists exactly when the change does.
 // Only the webhook look-up reads a secret's ciphertext.
 import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
+import { type Database, isUniqueViolation } from '../../db/client.ts';
 import {
+  type AuditEntry,
   auditLogs,
   type PartnerRow,
   type PartnerScheme,
@@ -30,12 +31,6 @@ export interface NewSecret {
   encryptedSecret: string;
   hint: string;
   createdAt: Date;
-}
-
-export interface AuditEntry {
-  actorId: string;
-  action: string;
-  changes?: Record<string, unknown>;
 }
 
 /**
@@ -89,13 +84,6 @@ const secretColumns = {
   expiresAt: partnerSecrets.expiresAt,
   revokedAt: partnerSecrets.revokedAt,
 };
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause.message.includes('UNIQUE constraint failed')) return true;
-  }
-  return false;
-}
 
 const activePartner = (partnerId: string): SQL =>
   sql`EXISTS (SELECT 1 FROM ${partners} WHERE ${partners.id} = ${partnerId}

@@ -15,8 +15,14 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
-import { auditLogs, oneTimeTokens, type UserRole, users } from '../../db/schema.ts';
+import { type Database, isUniqueViolation } from '../../db/client.ts';
+import {
+  type AuditEntry,
+  auditLogs,
+  oneTimeTokens,
+  type UserRole,
+  users,
+} from '../../db/schema.ts';
 import { offsetOf, type PageRequest } from '../../lib/pagination.ts';
 import type { SerializableUser } from '../../lib/user-serializer.ts';
 
@@ -34,12 +40,6 @@ export interface UserListFilter {
 }
 
 /** Who did what to which user, written together with the change or not at all. */
-export interface AuditEntry {
-  actorId: string;
-  action: string;
-  changes?: Record<string, unknown>;
-}
-
 export interface ProfileChanges {
   name?: string;
   email?: string;
@@ -105,13 +105,6 @@ function nameOrEmailContains(text: string): SQL {
 const notLastAdmin = sql`(${users.role} <> 'admin' OR (
   SELECT count(*) FROM ${users} WHERE ${users.role} = 'admin' AND ${users.deletedAt} IS NULL
 ) > 1)`;
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause.message.includes('UNIQUE constraint failed')) return true;
-  }
-  return false;
-}
 
 const sortColumn = {
   name: users.name,
