@@ -2,7 +2,7 @@
 // GET /health and /health/ready. Every answer is the API's envelope, every request one log line.
 import { Hono } from 'hono';
 import { type JobRuntime, runJobDelivery } from '../src/jobs/job-delivery.ts';
-import { errorBody, type Meta } from '../src/lib/envelope.ts';
+import { errorBody, type Meta, successBody } from '../src/lib/envelope.ts';
 import { AppError } from '../src/lib/errors.ts';
 import { acceptedRequestId, requestIdHeader } from '../src/middleware/request-id.ts';
 import type { WorkerDeps } from './deps.ts';
@@ -56,9 +56,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
     });
   });
 
-  app.get('/health', (c) =>
-    c.json({ success: true, data: { status: 'ok' }, meta: meta(c.var.requestId) }),
-  );
+  app.get('/health', (c) => c.json(successBody({ status: 'ok' }, meta(c.var.requestId))));
 
   app.get('/health/ready', async (c) => {
     const { failing, faults } = await checkWorkerReadiness(deps);
@@ -68,7 +66,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
         details: { failing },
       });
     }
-    return c.json({ success: true, data: { status: 'ok' }, meta: meta(c.var.requestId) });
+    return c.json(successBody({ status: 'ok' }, meta(c.var.requestId)));
   });
 
   app.post('/jobs/:type', async (c) => {
@@ -78,7 +76,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
     }
     const done = await runJobDelivery(runtime, handlers, c.req.raw, type);
     c.var.event.job = { key: done.key, type: done.type, duplicate: done.duplicate };
-    return c.json({ success: true, data: done, meta: meta(c.var.requestId) });
+    return c.json(successBody(done, meta(c.var.requestId)));
   });
 
   app.notFound((c) => {

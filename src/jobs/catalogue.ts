@@ -107,6 +107,11 @@ export const jobDefinitions: Record<JobType, JobDefinition> = {
   'maintenance.housekeeping': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
 };
 
+/** The job types that run on one side: the routes each side answers. */
+export function jobTypesOn(runsOn: JobDefinition['runsOn']): JobType[] {
+  return jobTypes.filter((type) => jobDefinitions[type].runsOn === runsOn);
+}
+
 /**
  * What QStash delivers as the body of every job: our own job id (stable across QStash retries,
  * outbox re-publishes and DLQ requeues, unlike QStash's message id), the type, and the payload.

@@ -58,18 +58,39 @@ export interface JobDone {
 }
 
 const defaultLeaseMs = 5 * 60_000;
-const nonRetryable = { 'Upstash-NonRetryable-Error': 'true' };
+/** Tells QStash to move the job to its DLQ at once rather than retry it. */
+export const nonRetryable = { 'Upstash-NonRetryable-Error': 'true' };
 
 function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 500);
 }
 
-function parseJson(bytes: Uint8Array): unknown {
+/** The JSON in `text`, or undefined when it is none. */
+export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads a request from QStash: checks its signature over the raw body for the `url` QStash called,
+ * then parses the body (undefined when it is no JSON).
+ */
+export async function readQstashDelivery(
+  request: Request,
+  url: string,
+  keys: QstashKeys,
+  nowSeconds: number,
+): Promise<unknown> {
+  const body = new Uint8Array(await request.arrayBuffer());
+  await verifyQstashSignature(
+    { signature: request.headers.get('upstash-signature'), url, body },
+    keys,
+    nowSeconds,
+  );
+  return parseJson(new TextDecoder().decode(body));
 }
 
 /**
@@ -82,20 +103,16 @@ export async function runJobDelivery(
   request: Request,
   pathType: string,
 ): Promise<JobDone> {
-  const body = new Uint8Array(await request.arrayBuffer());
   const url = new URL(request.url);
-  await verifyQstashSignature(
-    {
-      signature: request.headers.get('upstash-signature'),
-      url: `${runtime.publicBaseUrl}${url.pathname}${url.search}`,
-      body,
-    },
+  const json = await readQstashDelivery(
+    request,
+    `${runtime.publicBaseUrl}${url.pathname}${url.search}`,
     runtime.signingKeys,
     Math.floor(runtime.now() / 1000),
   );
   const messageId = request.headers.get('upstash-message-id') ?? '';
 
-  const message = jobMessageSchema.safeParse(parseJson(body));
+  const message = jobMessageSchema.safeParse(json);
   if (!message.success || message.data.type !== pathType) {
     runtime.logger.warn('job refused: not a job message for this endpoint', {
       pathType,

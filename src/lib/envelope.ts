@@ -77,6 +77,11 @@ export function okPage<T>(c: Context<AppEnv>, data: T[], pagination: Pagination)
 
 export type Meta = z.infer<typeof metaSchema>;
 
+/** The success envelope's body; the Node worker (worker-jobs/) answers with it. */
+export function successBody<T>(data: T, meta: Meta) {
+  return { success: true as const, data, meta };
+}
+
 /** The error envelope's body; the Node worker (worker-jobs/) answers with it too. */
 export function errorBody(error: AppError, meta: Meta) {
   return {

@@ -6,12 +6,13 @@
 import * as z from 'zod';
 import { type JobMessage, jobMessageSchema } from '../../jobs/catalogue.ts';
 import { failureCallbackUrl } from '../../jobs/enqueue.ts';
+import { nonRetryable, parseJson, readQstashDelivery } from '../../jobs/job-delivery.ts';
 import type { JobStateStore } from '../../jobs/job-state.ts';
 import { fromBase64 } from '../../lib/base64.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { type QstashKeys, verifyQstashSignature } from '../../lib/signatures/qstash.ts';
+import type { QstashKeys } from '../../lib/signatures/qstash.ts';
 import type { DeadJobRecord, DeadJobsRepository } from './dead-jobs.repository.ts';
 
 /** The fields of QStash's callback body this reads; bodies are base64. */
@@ -36,7 +37,6 @@ export interface FailureCallbackDeps {
 }
 
 const lastResponseChars = 1000;
-const nonRetryable = { 'Upstash-NonRetryable-Error': 'true' };
 
 function base64Text(text: string | undefined): string {
   if (text === undefined || text === '') return '';
@@ -44,14 +44,6 @@ function base64Text(text: string | undefined): string {
     return new TextDecoder().decode(fromBase64(text));
   } catch {
     return text;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 
@@ -92,17 +84,14 @@ export async function recordFailureCallback(
   deps: FailureCallbackDeps,
   request: Request,
 ): Promise<DeadJobRecord> {
-  const body = new Uint8Array(await request.arrayBuffer());
-  await verifyQstashSignature(
-    {
-      signature: request.headers.get('upstash-signature'),
-      url: failureCallbackUrl(deps.config),
-      body,
-    },
-    deps.signingKeys,
-    Math.floor(deps.clock.now().getTime() / 1000),
+  const callback = callbackSchema.safeParse(
+    await readQstashDelivery(
+      request,
+      failureCallbackUrl(deps.config),
+      deps.signingKeys,
+      Math.floor(deps.clock.now().getTime() / 1000),
+    ),
   );
-  const callback = callbackSchema.safeParse(parseJson(new TextDecoder().decode(body)));
   if (!callback.success) {
     deps.logger.error('failure callback refused: not a QStash callback body', {
       fields: callback.error.issues.map((issue) => issue.path.join('.')),

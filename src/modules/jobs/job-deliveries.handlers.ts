@@ -3,7 +3,7 @@
 // internal and kept out of the public document (and their schemas out of the bundle).
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
-import { type JobType, jobDefinitions, jobTypes } from '../../jobs/catalogue.ts';
+import { type JobType, jobTypesOn } from '../../jobs/catalogue.ts';
 import { type JobRuntime, runJobDelivery } from '../../jobs/job-delivery.ts';
 import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -11,9 +11,7 @@ import { createDeadJobsRepository } from './dead-jobs.repository.ts';
 import { edgeJobHandlers } from './edge-job-handlers.ts';
 import { recordFailureCallback } from './failure-callback.ts';
 
-const edgeJobTypes: ReadonlySet<string> = new Set(
-  jobTypes.filter((type) => jobDefinitions[type].runsOn === 'edge'),
-);
+const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));
 
 function signingKeysOf(c: Context<AppEnv>) {
   const { config } = c.var.deps;
