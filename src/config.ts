@@ -13,7 +13,12 @@ const commaList = z
   )
   .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)));
 
-const positiveInt = z.coerce.number().int().positive();
+export const positiveInt = z.coerce.number().int().positive();
+
+/** An http(s) origin or base URL, without the trailing slash that `${url}/path` would double. */
+export const httpOrigin = z
+  .url({ protocol: /^https?$/ })
+  .transform((url) => url.replace(/\/+$/, ''));
 
 const windowUnitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -74,7 +79,7 @@ const signingKeys = z.string().transform((value, context) => {
 
 export type SigningKey = z.infer<typeof signingKeys>[number];
 
-const configSchema = z.object({
+export const configSchema = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
   API_VERSION: z.string().min(1).default('1.0.0'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -124,18 +129,12 @@ const configSchema = z.object({
   ACCESS_TOKEN_TTL: durationSeconds.prefault('15m'),
   REFRESH_TOKEN_TTL: durationSeconds.prefault('30d'),
   /** Where QStash delivers jobs: `${JOBS_BASE_URL}/jobs/<type>` (the Node worker in development). */
-  JOBS_BASE_URL: z
-    .url({ protocol: /^https?$/ })
-    .transform((url) => url.replace(/\/+$/, ''))
-    .prefault('http://127.0.0.1:8789'),
+  JOBS_BASE_URL: httpOrigin.prefault('http://127.0.0.1:8789'),
   /**
    * The API's own public origin, as QStash reaches it: edge jobs are delivered to
    * `${API_PUBLIC_URL}/jobs/<type>`, and a delivery's signature must name exactly that URL.
    */
-  API_PUBLIC_URL: z
-    .url({ protocol: /^https?$/ })
-    .transform((url) => url.replace(/\/+$/, ''))
-    .prefault('http://127.0.0.1:8787'),
+  API_PUBLIC_URL: httpOrigin.prefault('http://127.0.0.1:8787'),
   /**
    * Encrypts partners' webhook secrets at rest (AES-256-GCM): base64url of 32 random bytes.
    * The secrets must be kept, not hashed, because verifying an HMAC needs them.
@@ -144,10 +143,7 @@ const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{43}$/, 'expected base64url of 32 random bytes (43 characters)'),
   /** The web app the emails link to (`/verify-email?token=…`, `/reset-password?token=…`). */
-  PUBLIC_APP_URL: z
-    .url({ protocol: /^https?$/ })
-    .transform((url) => url.replace(/\/+$/, ''))
-    .prefault('http://127.0.0.1:8787'),
+  PUBLIC_APP_URL: httpOrigin.prefault('http://127.0.0.1:8787'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -167,8 +163,19 @@ function withoutEmpty(env: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
 }
 
-export function parseConfig(env: Record<string, unknown>): Config {
-  const result = configSchema.safeParse(withoutEmpty(env));
+/**
+ * Parses an entry's environment with `schema`, the app's or a tool's own: empty values count as
+ * unset, and a bad or missing variable throws one ConfigError naming every such variable.
+ */
+export function parseEnv<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Record<string, unknown>,
+): z.output<Schema> {
+  const result = schema.safeParse(withoutEmpty(env));
   if (!result.success) throw new ConfigError(result.error.issues);
   return result.data;
+}
+
+export function parseConfig(env: Record<string, unknown>): Config {
+  return parseEnv(configSchema, env);
 }

@@ -1,11 +1,7 @@
 // The Node worker's configuration, parsed once from process.env with the same rules and the same
 // ConfigError as the edge's: a missing or malformed variable stops start-up, naming it.
 import * as z from 'zod';
-import { ConfigError } from '../src/config.ts';
-
-const origin = z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, ''));
-
-const positiveInt = z.coerce.number().int().positive();
+import { httpOrigin, parseEnv, positiveInt } from '../src/config.ts';
 
 const workerConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -14,7 +10,7 @@ const workerConfigSchema = z.object({
    * This worker's public origin as QStash calls it: a delivery's signature names
    * `${JOBS_BASE_URL}/jobs/<type>`, whatever address a proxy forwards it to.
    */
-  JOBS_BASE_URL: origin.prefault('http://127.0.0.1:8789'),
+  JOBS_BASE_URL: httpOrigin.prefault('http://127.0.0.1:8789'),
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),
   QSTASH_NEXT_SIGNING_KEY: z.string().min(1),
   /** Job state lives in Redis, shared with the edge: what makes a repeated delivery harmless. */
@@ -24,7 +20,7 @@ const workerConfigSchema = z.object({
   SMTP_URL: z.url({ protocol: /^smtps?$/ }),
   MAIL_FROM: z.string().min(3).default('nexus-edge <no-reply@nexus-edge.local>'),
   /** The web app the emails link to. */
-  PUBLIC_APP_URL: origin.prefault('http://127.0.0.1:8787'),
+  PUBLIC_APP_URL: httpOrigin.prefault('http://127.0.0.1:8787'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   API_VERSION: z.string().min(1).default('1.0.0'),
   /** How long a readiness probe waits for each backend. */
@@ -34,9 +30,5 @@ const workerConfigSchema = z.object({
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export function parseWorkerConfig(env: Record<string, unknown>): WorkerConfig {
-  // Empty counts as unset, as on the edge, so `FOO=` in a .env file falls back to the default.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const result = workerConfigSchema.safeParse(present);
-  if (!result.success) throw new ConfigError(result.error.issues);
-  return result.data;
+  return parseEnv(workerConfigSchema, env);
 }

@@ -3,8 +3,10 @@
 // Upstash-Schedule-Id), then our schedules no longer declared are deleted; schedules with other
 // ids belong to someone else and are left alone. Running it twice changes nothing the second time.
 import { Client } from '@upstash/qstash';
-import { scheduleIdPrefix, scheduleRequests } from '../jobs/schedules.ts';
+import { ConfigError, configSchema, parseEnv } from '../config.ts';
+import { type ScheduleRequest, scheduleIdPrefix, scheduleRequests } from '../jobs/schedules.ts';
 
+/** The origins as src/config.ts gives them, without a trailing slash. */
 export interface SyncOptions {
   qstashUrl: string;
   qstashToken: string;
@@ -19,24 +21,18 @@ export interface SyncReport {
   deleted: string[];
 }
 
-const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
-
-function declaredSchedules(options: SyncOptions) {
-  return scheduleRequests({
-    API_PUBLIC_URL: withoutTrailingSlash(options.apiPublicUrl),
-    JOBS_BASE_URL: withoutTrailingSlash(options.jobsBaseUrl),
-  });
-}
-
-export async function syncSchedules(options: SyncOptions): Promise<SyncReport> {
+async function putSchedules(
+  options: Pick<SyncOptions, 'qstashUrl' | 'qstashToken'>,
+  declared: ScheduleRequest[],
+): Promise<SyncReport> {
   // No client retries: an unreachable QStash is reported at once rather than after a backoff.
   const client = new Client({
-    baseUrl: withoutTrailingSlash(options.qstashUrl),
+    baseUrl: options.qstashUrl,
     token: options.qstashToken,
     retry: false,
   });
   const upserted = await Promise.all(
-    declaredSchedules(options).map(async ({ body, ...request }) => {
+    declared.map(async ({ body, ...request }) => {
       const { scheduleId } = await client.schedules.create({
         ...request,
         body: JSON.stringify(body),
@@ -53,27 +49,50 @@ export async function syncSchedules(options: SyncOptions): Promise<SyncReport> {
   return { upserted, deleted: stale };
 }
 
-if (import.meta.main) {
-  const env = process.env;
-  const qstashUrl = env.QSTASH_URL || 'https://qstash.upstash.io';
-  const qstashToken = env.QSTASH_TOKEN;
-  if (qstashToken === undefined || qstashToken === '') {
+export function syncSchedules(options: SyncOptions): Promise<SyncReport> {
+  return putSchedules(
+    options,
+    scheduleRequests({ API_PUBLIC_URL: options.apiPublicUrl, JOBS_BASE_URL: options.jobsBaseUrl }),
+  );
+}
+
+/** The variables the command reads, with the app's own defaults and normalisation. */
+const commandEnvSchema = configSchema.pick({
+  QSTASH_URL: true,
+  QSTASH_TOKEN: true,
+  API_PUBLIC_URL: true,
+  JOBS_BASE_URL: true,
+});
+
+function commandEnv() {
+  try {
+    return parseEnv(commandEnvSchema, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // A variable that is simply missing is said so plainly; a malformed one gets the schema's words.
+    const unset = error.variables.filter((name) => !process.env[name]);
+    const problem =
+      unset.length === error.variables.length
+        ? `${unset.join(' and ')} is not set. `
+        : `${error.message}\n`;
     console.error(
-      'schedules:sync: QSTASH_TOKEN is not set. Set QSTASH_URL and QSTASH_TOKEN to the QStash to ' +
-        'sync, e.g. QSTASH_URL=http://127.0.0.1:8081 QSTASH_TOKEN=local-qstash-token for the ' +
+      `schedules:sync: ${problem}Set QSTASH_URL and QSTASH_TOKEN to the QStash to sync, ` +
+        'e.g. QSTASH_URL=http://127.0.0.1:8081 QSTASH_TOKEN=local-qstash-token for the ' +
         "local stack's broker (`npm run stack` prints both).",
     );
     process.exit(1);
   }
-  const options: SyncOptions = {
-    qstashUrl,
-    qstashToken,
-    apiPublicUrl: env.API_PUBLIC_URL || 'http://127.0.0.1:8787',
-    jobsBaseUrl: env.JOBS_BASE_URL || 'http://127.0.0.1:8789',
-  };
+}
+
+if (import.meta.main) {
+  const env = commandEnv();
+  const declared = scheduleRequests(env);
   try {
-    const { deleted } = await syncSchedules(options);
-    for (const schedule of declaredSchedules(options)) {
+    const { deleted } = await putSchedules(
+      { qstashUrl: env.QSTASH_URL, qstashToken: env.QSTASH_TOKEN },
+      declared,
+    );
+    for (const schedule of declared) {
       console.log(
         `synced  ${schedule.scheduleId}  "${schedule.cron}" (UTC) -> ${schedule.destination}`,
       );
@@ -82,7 +101,7 @@ if (import.meta.main) {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     console.error(
-      `schedules:sync: could not sync schedules with QStash at ${qstashUrl}: ${reason}`,
+      `schedules:sync: could not sync schedules with QStash at ${env.QSTASH_URL}: ${reason}`,
     );
     process.exit(1);
   }
