@@ -1,6 +1,7 @@
-// Just enough MIME to show a message on the mailbox page: the headers a list needs (with RFC 2047
-// encoded words decoded) and the text/plain part, wherever it sits in a multipart message, decoded
-// from quoted-printable or base64. Everything else in the message is left alone.
+// Just enough MIME to read a message as a person would: its headers (decodeEncodedWords undoes
+// RFC 2047 encoded words) and its text/plain and text/html parts, wherever they sit in a multipart
+// message, decoded from quoted-printable or base64 in their charset. The mailbox page and the tests'
+// SMTP inbox both read mail with it; everything else in the message is left alone.
 export interface MailSummary {
   from: string;
   to: string;
@@ -11,9 +12,24 @@ export interface MailSummary {
   text: string;
 }
 
+export interface ParsedMessage {
+  /** Names in lower case, folded lines unfolded, the first of a repeated header; values as sent. */
+  headers: Record<string, string>;
+  /** The first text/plain part, decoded; undefined when the message has none. */
+  text?: string;
+  /** The first text/html part, decoded; undefined when the message has none. */
+  html?: string;
+}
+
 type Headers = Map<string, string>;
 
-function splitMessage(raw: string): { headers: Headers; body: string } {
+/** A message or one of its parts, its header values and body one character per byte. */
+interface Part {
+  headers: Headers;
+  body: string;
+}
+
+function splitMessage(raw: string): Part {
   const match = /\r?\n\r?\n/.exec(raw);
   const head = match ? raw.slice(0, match.index) : raw;
   const body = match ? raw.slice(match.index + match[0].length) : '';
@@ -81,39 +97,58 @@ export function decodeEncodedWords(value: string): string {
     );
 }
 
-function textPart(headers: Headers, body: string): string | undefined {
-  const type = headers.get('content-type') ?? 'text/plain';
-  const mediaType = type.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (mediaType.startsWith('multipart/')) {
-    const boundary = parameter(type, 'boundary');
-    if (boundary === undefined) return undefined;
-    const parts = body.split(`--${boundary}`).slice(1);
-    for (const part of parts) {
-      if (part.startsWith('--')) break;
-      const inner = splitMessage(part.replace(/^\r?\n/, ''));
-      const text = textPart(inner.headers, inner.body);
-      if (text !== undefined) return text;
-    }
-    return undefined;
-  }
-  if (mediaType !== 'text/plain') return undefined;
-  return decodeBody(
-    body,
-    headers.get('content-transfer-encoding') ?? '7bit',
-    parameter(type, 'charset'),
-  );
+const contentType = (part: Part) => part.headers.get('content-type') ?? 'text/plain';
+
+const mediaType = (part: Part) => contentType(part).split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** The parts that are not multipart containers, in order, containers opened recursively. */
+function leafParts(part: Part): Part[] {
+  if (!mediaType(part).startsWith('multipart/')) return [part];
+  const boundary = parameter(contentType(part), 'boundary');
+  if (boundary === undefined) return [];
+  return part.body
+    .split(`--${boundary}`)
+    .slice(1)
+    .filter((section) => !section.startsWith('--'))
+    .flatMap((section) => leafParts(splitMessage(section.replace(/^\r?\n/, ''))));
+}
+
+/** Parses a raw message, given as received or as read from its .eml file. */
+export function parseMessage(raw: Buffer): ParsedMessage {
+  const message = splitMessage(raw.toString('latin1'));
+  const leaves = leafParts(message);
+  const decoded = (type: string) => {
+    const part = leaves.find((leaf) => mediaType(leaf) === type);
+    return (
+      part &&
+      decodeBody(
+        part.body,
+        part.headers.get('content-transfer-encoding') ?? '7bit',
+        parameter(contentType(part), 'charset'),
+      )
+    );
+  };
+  const text = decoded('text/plain');
+  const html = decoded('text/html');
+  return {
+    headers: Object.fromEntries(
+      [...message.headers].map(([name, value]) => [name, decodeText(bytesOf(value))]),
+    ),
+    ...(text !== undefined && { text }),
+    ...(html !== undefined && { html }),
+  };
 }
 
 /** Summarises a raw message, given as read from its .eml file. */
 export function summarise(raw: Buffer): MailSummary {
-  const { headers, body } = splitMessage(raw.toString('latin1'));
-  const header = (name: string) => decodeEncodedWords(decodeText(bytesOf(headers.get(name) ?? '')));
+  const { headers, text } = parseMessage(raw);
+  const header = (name: string) => decodeEncodedWords(headers[name] ?? '');
   return {
     from: header('from'),
     to: header('to'),
     subject: header('subject'),
     date: header('date'),
     messageId: header('message-id'),
-    text: (textPart(headers, body) ?? '').replace(/\r\n/g, '\n').trimEnd(),
+    text: (text ?? '').replace(/\r\n/g, '\n').trimEnd(),
   };
 }
