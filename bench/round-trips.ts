@@ -259,7 +259,7 @@ export const roundTrips: Benchmark = {
           budget: { sequential: 3 },
           goal:
             'write budget 3: Redis pipeline (general and sign-up limits), database batch ' +
-            '(account, first session, staged jobs); the publishes after the response',
+            '(account, first session, staged jobs); the batch publish after the response',
         },
         {
           name: 'login',
