@@ -12,6 +12,7 @@ import { ok } from '../../src/lib/envelope.ts';
 import { RedisTransaction } from '../../src/lib/redis.ts';
 import { issueSession } from '../../src/lib/sessions.ts';
 import { requireAuth, requirePermission } from '../../src/middleware/auth.ts';
+import { newIp } from '../support/auth-flows.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
 
@@ -605,7 +606,7 @@ describe('per-key rate limit', () => {
 
   it('never looks a key up in the database for a client the general limit refuses', async () => {
     const app = stackApp({ overrides: { RATE_LIMIT_GENERAL: '1/1d' } });
-    const ip = { 'CF-Connecting-IP': `192.0.2.${Math.floor(Math.random() * 250) + 1}` };
+    const ip = { 'CF-Connecting-IP': newIp() };
     const { db: database } = app.deps;
     let selects = 0;
     app.deps.db = new Proxy(database, {

@@ -14,6 +14,7 @@ import type { LogFields } from '../../src/lib/logger.ts';
 import { RedisTransaction } from '../../src/lib/redis.ts';
 import { signPartnerHmac } from '../../src/lib/signatures/partner-hmac.ts';
 import { signStandardWebhook } from '../../src/lib/signatures/standard-webhooks.ts';
+import { newIp } from '../support/auth-flows.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
 import { type DeliveredJob, type JobReceiver, startJobReceiver } from '../support/job-receiver.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
@@ -531,7 +532,7 @@ describe('the webhook rate limit', () => {
       RATE_LIMIT_WEBHOOK: '100000/1m',
     }).app;
     const partner = await createPartner();
-    const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+    const ip = newIp();
     const send = async (partnerId: string, secret = partner.secret) => {
       const body = eventBody();
       return metered.request(
