@@ -160,8 +160,9 @@ export async function runJobDelivery(
     });
   }
 
+  let result: unknown;
   try {
-    const result = await handler({
+    result = await handler({
       key,
       type,
       payload: payload.data,
@@ -170,8 +171,6 @@ export async function runJobDelivery(
       attempt: claim.attempts,
       progress: (percent) => runtime.jobState.progress(key, type, percent),
     });
-    await runtime.jobState.complete(key, type, result);
-    return { key, type, duplicate: false, result };
   } catch (error) {
     if (error instanceof PermanentJobError) {
       await runtime.jobState.fail(key, type, errorText(error));
@@ -191,4 +190,34 @@ export async function runJobDelivery(
     });
     throw new AppError('SERVICE_UNAVAILABLE', 'The job failed; retry later', { cause: error });
   }
+  await recordCompletion(runtime, { key, type, messageId }, result);
+  return { key, type, duplicate: false, result };
+}
+
+const completionPausesMs = [100, 400, 1600];
+
+/**
+ * The effect has happened, so the delivery succeeds even when Redis will not take the record: a
+ * retry answered 503 would run the effect again once the lease ran out. The lease still holds
+ * off a duplicate delivery meanwhile, so a few tries and an error line are what is left to do.
+ */
+async function recordCompletion(
+  runtime: JobRuntime,
+  job: { key: string; type: JobType; messageId: string },
+  result: unknown,
+): Promise<void> {
+  let lastError: unknown;
+  for (const pauseMs of [0, ...completionPausesMs]) {
+    if (pauseMs > 0) await new Promise((resume) => setTimeout(resume, pauseMs));
+    try {
+      await runtime.jobState.complete(job.key, job.type, result);
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  runtime.logger.error('job done, but its completion could not be recorded', {
+    ...job,
+    error: errorText(lastError),
+  });
 }

@@ -1,12 +1,18 @@
 // A job's lease in Redis as two deliveries see it: while one holds the job, the other is told to
-// come back later, and a long job's progress reports keep it held. The store on the local Upstash
-// REST server in front of the real Redis (database 7, shared with the jobs tests, which never
-// flush it; every key here is new), with a clock the test moves.
+// come back later, and a long job's progress reports keep it held; a job whose completion Redis
+// will not take is still done once. The store on the local Upstash REST server in front of the
+// real Redis (database 7, shared with the jobs tests, which never flush it; every key here is
+// new), with a clock the test moves.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
+import { signDelivery } from '../../local-stack/qstash/signing.ts';
+import { type JobHandlers, runJobDelivery } from '../../src/jobs/job-delivery.ts';
 import { createJobStateStore } from '../../src/jobs/job-state.ts';
+import { AppError } from '../../src/lib/errors.ts';
+import { createLogger, type LogFields } from '../../src/lib/logger.ts';
 import { UpstashRedis } from '../../src/lib/redis.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 import { startTestRedisRest } from '../support/test-stack.ts';
 
 const token = 'job-state-test-token';
@@ -75,5 +81,93 @@ describe('a delivery holding a job', () => {
     expect(await store.claim(key, 'digest.weekly', undefined, 5 * minute)).toEqual({
       outcome: 'completed',
     });
+  });
+});
+
+describe('a delivery whose completion Redis will not take', () => {
+  const signingKeys = { current: 'sig_current_job_state', next: 'sig_next_job_state' };
+  const publicBaseUrl = 'https://api.example.test';
+
+  /**
+   * A digest run delivered with one message id, on a store whose completions go through a proxy
+   * that fails the first `failedCompletions` of them.
+   */
+  async function runOnFlakyCompletions(failedCompletions: number) {
+    const proxy = await startFaultProxy({
+      target: server.url,
+      rules: [{ kind: 'fail-before', first: failedCompletions }],
+    });
+    const direct = createJobStateStore(new UpstashRedis({ url: server.url, token }), Date.now);
+    const proxied = createJobStateStore(new UpstashRedis({ url: proxy.url, token }), Date.now);
+    const logLines: LogFields[] = [];
+    const runtime = {
+      jobState: { ...direct, complete: proxied.complete },
+      logger: createLogger('debug', (line) => logLines.push(JSON.parse(line))),
+      now: Date.now,
+      signingKeys,
+      publicBaseUrl,
+    };
+    let runs = 0;
+    const handlers: JobHandlers = {
+      'digest.weekly': async () => {
+        runs += 1;
+        return { users: 0 };
+      },
+    };
+    const messageId = `msg_${randomUUID()}`;
+    const deliver = () => {
+      const body = new TextEncoder().encode(JSON.stringify({ type: 'digest.weekly', payload: {} }));
+      const url = `${publicBaseUrl}/jobs/digest.weekly`;
+      return runJobDelivery(
+        runtime,
+        handlers,
+        new Request(url, {
+          method: 'POST',
+          headers: {
+            'upstash-message-id': messageId,
+            'upstash-signature': signDelivery({
+              url,
+              body,
+              signingKey: signingKeys.current,
+              nowMs: Date.now(),
+            }),
+          },
+          body,
+        }),
+        'digest.weekly',
+      );
+    };
+    return { deliver, runs: () => runs, logLines, proxy };
+  }
+
+  it('tries again and records it, so a repeated delivery runs nothing', async () => {
+    const run = await runOnFlakyCompletions(2);
+    try {
+      expect(await run.deliver()).toMatchObject({ duplicate: false, result: { users: 0 } });
+      expect(await run.deliver()).toMatchObject({ duplicate: true });
+      expect(run.runs()).toBe(1);
+      expect(run.proxy.counts['fail-before']).toBe(2);
+    } finally {
+      await run.proxy.close();
+    }
+  });
+
+  it('answers success when Redis never takes it: the lease keeps a repeated delivery out', async () => {
+    const run = await runOnFlakyCompletions(100);
+    try {
+      expect(await run.deliver()).toMatchObject({ duplicate: false, result: { users: 0 } });
+      expect(run.logLines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          msg: 'job done, but its completion could not be recorded',
+        }),
+      );
+      const again = await run.deliver().catch((error: unknown) => error);
+      expect(again).toBeInstanceOf(AppError);
+      expect(again).toMatchObject({ code: 'JOB_IN_PROGRESS' });
+      expect(run.runs()).toBe(1);
+    } finally {
+      await run.proxy.close();
+    }
   });
 });
