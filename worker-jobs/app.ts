@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { type JobRuntime, runJobDelivery } from '../src/jobs/job-delivery.ts';
 import { errorBody, type Meta, successBody } from '../src/lib/envelope.ts';
+import { unexpected } from '../src/lib/error-handler.ts';
 import { AppError } from '../src/lib/errors.ts';
 import { acceptedRequestId, requestIdHeader } from '../src/middleware/request-id.ts';
 import type { WorkerDeps } from './deps.ts';
@@ -85,17 +86,18 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
   });
 
   app.onError((thrown, c) => {
-    const error =
-      thrown instanceof AppError ? thrown : new AppError('INTERNAL_ERROR', 'Internal server error');
-    if (error.status >= 500) {
-      const cause = thrown instanceof AppError ? thrown.cause : thrown;
+    if (!(thrown instanceof AppError)) {
+      const error = unexpected(thrown, c.var.event);
+      return c.json(errorBody(error, meta(c.var.requestId)), error.status, error.headers);
+    }
+    if (thrown.status >= 500) {
+      const { cause } = thrown;
       c.var.event.error = {
-        code: error.code,
+        code: thrown.code,
         cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause ?? ''),
-        ...(!(thrown instanceof AppError) && thrown instanceof Error && { stack: thrown.stack }),
       };
     }
-    return c.json(errorBody(error, meta(c.var.requestId)), error.status, error.headers);
+    return c.json(errorBody(thrown, meta(c.var.requestId)), thrown.status, thrown.headers);
   });
 
   return app;

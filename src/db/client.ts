@@ -4,12 +4,17 @@ import { createClient } from '@libsql/client/http';
 import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 // Plain drizzle-orm/libsql imports @libsql/client, whose Deno build is the native one.
 import { drizzle } from 'drizzle-orm/libsql/http';
+import { databaseFetch } from '../lib/backend-faults.ts';
 import * as schema from './schema.ts';
 
 export type Database = LibSQLDatabase<typeof schema>;
 
 export function createDatabase(url: string, authToken: string | undefined): Database {
-  const client = createClient({ url, ...(authToken !== undefined && { authToken }) });
+  const client = createClient({
+    url,
+    fetch: databaseFetch,
+    ...(authToken !== undefined && { authToken }),
+  });
   return drizzle(client, { schema });
 }
 

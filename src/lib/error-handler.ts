@@ -4,6 +4,7 @@ import type { Hook } from '@hono/zod-openapi';
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app-env.ts';
+import { faultyBackend } from './backend-faults.ts';
 import { errorResponse } from './envelope.ts';
 import { AppError, type ErrorCode } from './errors.ts';
 
@@ -36,13 +37,29 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
     return errorResponse(c, error);
   }
   if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
-  c.var.event.error = {
+  return errorResponse(c, unexpected(error, c.var.event));
+};
+
+/** An error no code path expected: a backend's failure (503), or else our bug (500). */
+export function unexpected(error: Error, event: { error?: unknown }): AppError {
+  const backend = faultyBackend(error);
+  if (backend !== undefined) {
+    event.error = {
+      code: 'SERVICE_UNAVAILABLE',
+      backend,
+      cause: `${error.name}: ${error.message}`,
+    };
+    return new AppError('SERVICE_UNAVAILABLE', 'Temporarily unable to serve this request', {
+      details: { backend },
+    });
+  }
+  event.error = {
     name: error.name,
     message: error.message,
     stack: error.stack,
   };
-  return errorResponse(c, new AppError('INTERNAL_ERROR', 'Internal server error'));
-};
+  return new AppError('INTERNAL_ERROR', 'Internal server error');
+}
 
 interface SchemaIssue {
   path: readonly PropertyKey[];

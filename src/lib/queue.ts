@@ -9,6 +9,20 @@ export class QueueError extends Error {
   override name = 'QueueError';
 }
 
+/** QStash could not be reached at all. */
+export class QueueUnreachableError extends QueueError {
+  override name = 'QueueUnreachableError';
+}
+
+async function fetchQstash(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new QueueUnreachableError(`QStash unreachable: ${reason}`, { cause: error });
+  }
+}
+
 export interface PublishOptions {
   /** The absolute URL QStash delivers to, e.g. `${JOBS_BASE_URL}/jobs/email`. */
   destination: string;
@@ -80,7 +94,7 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
   const authorization = `Bearer ${config.QSTASH_TOKEN}`;
 
   const send = async (path: string, init: { headers: Record<string, string>; body: string }) => {
-    const response = await fetch(`${baseUrl}${path}`, {
+    const response = await fetchQstash(`${baseUrl}${path}`, {
       method: 'POST',
       headers: { ...init.headers, authorization },
       body: init.body,
@@ -94,7 +108,7 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
 
   return {
     async ping() {
-      const response = await fetch(`${baseUrl}/v2/queues`, { headers: { authorization } });
+      const response = await fetchQstash(`${baseUrl}/v2/queues`, { headers: { authorization } });
       await response.body?.cancel();
       if (!response.ok) throw new QueueError(`QStash answered ${response.status}`);
     },
@@ -124,7 +138,7 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
       return answer.map((accepted) => ({ messageId: messageIdOf(accepted) }));
     },
     async deleteFromDlq(dlqId) {
-      const response = await fetch(`${baseUrl}/v2/dlq/${encodeURIComponent(dlqId)}`, {
+      const response = await fetchQstash(`${baseUrl}/v2/dlq/${encodeURIComponent(dlqId)}`, {
         method: 'DELETE',
         headers: { authorization },
       });

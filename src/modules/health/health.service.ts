@@ -3,7 +3,7 @@
 // at most HEALTH_TIMEOUT_MS in all, whatever the clients' own retries would do.
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../../deps.ts';
-import { QueueError } from '../../lib/queue.ts';
+import { QueueError, QueueUnreachableError } from '../../lib/queue.ts';
 import { TimeoutError, withTimeout } from '../../lib/timeout.ts';
 
 export const backends = ['db', 'redis', 'queue'] as const;
@@ -43,6 +43,7 @@ const probes: Record<Backend, (deps: Deps) => Promise<void>> = {
 
 function reasonOf(error: unknown): FailureReason {
   if (error instanceof TimeoutError) return 'timeout';
+  if (error instanceof QueueUnreachableError) return 'unreachable';
   if (error instanceof UnexpectedReply || error instanceof QueueError) return 'unexpected reply';
   return 'unreachable';
 }
