@@ -60,6 +60,15 @@ export const jobPayloads = {
 } as const;
 
 export type JobType = keyof typeof jobPayloads;
+
+/**
+ * Payload fields that carry a live secret (a reset or verification link holds its token): kept
+ * for delivery, but never shown back, e.g. to an administrator reading a dead job.
+ */
+export const secretPayloadFields: Partial<Record<JobType, readonly string[]>> = {
+  'email.verification': ['link'],
+  'email.password-reset': ['link'],
+};
 export type JobPayload<T extends JobType> = z.infer<(typeof jobPayloads)[T]>;
 export const jobTypes = Object.keys(jobPayloads) as JobType[];
 
@@ -104,7 +113,9 @@ export const jobDefinitions: Record<JobType, JobDefinition> = {
   },
   'digest.weekly': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
   'maintenance.token-cleanup': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
-  'maintenance.housekeeping': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
+  // Its outbox sweep delivers what a QStash outage left behind (verification emails among them):
+  // it must not wait in the low lane behind a Monday's digest emails.
+  'maintenance.housekeeping': { runsOn: 'edge', priority: 'normal', ...maintenanceRetries },
 };
 
 /** The job types that run on one side: the routes each side answers. */

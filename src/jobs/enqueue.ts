@@ -5,6 +5,7 @@
 import type { Config } from '../config.ts';
 import type { Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { PublishOptions, Queue } from '../lib/queue.ts';
 import {
   type JobMessage,
@@ -16,6 +17,7 @@ import {
   jobPayloads,
   priorityParallelism,
 } from './catalogue.ts';
+import type { JobStateStore } from './job-state.ts';
 
 export interface EnqueueOptions {
   /** Deliver no earlier than this many seconds from now. */
@@ -59,6 +61,9 @@ export function prepareJob<T extends JobType>(
   const nowMs = clock.now().getTime();
   let notBefore: number | undefined;
   if (options.runAt !== undefined) {
+    if (Number.isNaN(options.runAt.getTime())) {
+      throw new AppError('VALIDATION_FAILED', 'A job’s time must be a valid date');
+    }
     if (options.runAt.getTime() < nowMs) {
       throw new AppError('VALIDATION_FAILED', 'A job cannot be scheduled in the past', {
         details: { runAt: options.runAt.toISOString() },
@@ -128,9 +133,46 @@ export interface EnqueueDeps {
   config: DeliveryConfig;
   queue: Queue;
   clock: Clock;
+  jobState: JobStateStore;
+  logger: Logger;
 }
 
-/** Publishes a job now (to run now or later); for jobs that follow a database write, see outbox.ts. */
+export type Publishable = Pick<PreparedJob, 'id' | 'type' | 'message' | 'priority' | 'notBefore'>;
+
+/**
+ * Records jobs just handed to QStash as pending, for GET /v1/jobs/{id}. A record that cannot be
+ * written costs only that status until the first delivery, so it is logged, never thrown.
+ */
+async function markPending(deps: EnqueueDeps, jobs: Publishable[]): Promise<void> {
+  try {
+    await Promise.all(
+      jobs.map((job) => deps.jobState.pending(job.id, job.type, job.message.ownerId)),
+    );
+  } catch (error) {
+    deps.logger.warn('jobs published without a pending status', {
+      jobIds: jobs.map((job) => job.id),
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/** Hands jobs to QStash in one request, each marked pending beside it. */
+export async function publishJobs(
+  deps: EnqueueDeps,
+  jobs: Publishable[],
+): Promise<{ messageId: string }[]> {
+  const [accepted] = await Promise.all([
+    deps.queue.publishBatch(jobs.map((job) => publishRequest(deps.config, job))),
+    markPending(deps, jobs),
+  ]);
+  return accepted;
+}
+
+/**
+ * Publishes a job now (to run now or later); for jobs that follow a database write, see outbox.ts.
+ * A publish that fails throws and leaves the job pending: enqueueing again with the same id is
+ * the retry.
+ */
 export async function enqueueJob<T extends JobType>(
   deps: EnqueueDeps,
   type: T,
@@ -138,6 +180,9 @@ export async function enqueueJob<T extends JobType>(
   options: EnqueueOptions = {},
 ): Promise<{ jobId: string; messageId: string }> {
   const job = prepareJob(deps.clock, type, payload, options);
-  const { messageId } = await deps.queue.publish(publishRequest(deps.config, job));
+  const [{ messageId }] = await Promise.all([
+    deps.queue.publish(publishRequest(deps.config, job)),
+    markPending(deps, [job]),
+  ]);
   return { jobId: job.id, messageId };
 }

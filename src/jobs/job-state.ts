@@ -83,6 +83,11 @@ return 1
 `;
 
 export interface JobStateStore {
+  /**
+   * Records a job just handed to QStash as pending, for GET /v1/jobs/{id}; a job that already
+   * has a record (claimed, done or failed) keeps it.
+   */
+  pending(key: string, type: string, ownerId: string | undefined): Promise<void>;
   claim(key: string, type: string, ownerId: string | undefined, leaseMs: number): Promise<Claim>;
   /** Reports progress and renews the holder's lease: a long job is not taken for a dead one. */
   progress(key: string, type: string, percent: number): Promise<void>;
@@ -116,6 +121,17 @@ export function createJobStateStore(redis: UpstashRedis, now: () => number): Job
     );
   };
   return {
+    async pending(key, type, ownerId) {
+      const record: JobRecord = {
+        key,
+        type,
+        ...(ownerId !== undefined && { ownerId }),
+        attempts: 0,
+        updatedAt: now(),
+        state: { status: 'pending' },
+      };
+      await redis.set(jobStateKey(key), record, { nx: true, ex: recordTtlSeconds });
+    },
     async claim(key, type, ownerId, leaseMs) {
       const [outcome, detail = ''] = await redis.eval<unknown[], [string, string]>(
         claimScript,

@@ -7,6 +7,22 @@ import type { Config } from '../config.ts';
 /** QStash answered, but not with success (a bad token, an outage page). */
 export class QueueError extends Error {
   override name = 'QueueError';
+  /** QStash's HTTP status, when it answered. */
+  readonly status: number | undefined;
+
+  constructor(message: string, options: ErrorOptions & { status?: number } = {}) {
+    super(message, options);
+    this.status = options.status;
+  }
+}
+
+/**
+ * QStash refused the messages themselves (a 4xx other than a refused token or a rate limit):
+ * sending the same again cannot help, but sending the others without it may.
+ */
+export function isRefusedByQueue(error: unknown): boolean {
+  const status = error instanceof QueueError ? error.status : undefined;
+  return status !== undefined && status >= 400 && status < 500 && ![401, 403, 429].includes(status);
 }
 
 /** QStash could not be reached at all. */
@@ -101,7 +117,9 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
     });
     if (!response.ok) {
       await response.body?.cancel();
-      throw new QueueError(`QStash answered ${response.status} to a publish`);
+      throw new QueueError(`QStash answered ${response.status} to a publish`, {
+        status: response.status,
+      });
     }
     return (await response.json()) as unknown;
   };

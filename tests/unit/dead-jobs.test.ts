@@ -105,6 +105,38 @@ describe('the failure callback', () => {
     expect((await asAdmin().delete(`/v1/admin/jobs/dead/${id}`)).status).toBe(404);
   });
 
+  it('tells the owner their job failed, though it never reached a handler', async () => {
+    const job = { ...welcomeJob(), ownerId: user.id };
+    await recordDead(JSON.stringify(job));
+    const status = await clientOf(jobs.app, user).get(`/v1/jobs/${job.id}`);
+    expect(status.status).toBe(200);
+    expect(status.body.data).toMatchObject({ id: job.id, status: 'failed' });
+  });
+
+  it('shows no live reset link to administrators, and a requeue still sends it', async () => {
+    const link = `https://app.example.com/reset-password?token=${randomUUID()}`;
+    const job = {
+      id: randomUUID(),
+      type: 'email.password-reset',
+      payload: { to: 'reset@example.com', name: 'Reset Me', link },
+    };
+    await recordDead(JSON.stringify(job));
+    const res = await asAdmin().get(`/v1/admin/jobs/dead/${job.id}`);
+    expect(res.body.data.message.payload).toEqual({
+      to: 'reset@example.com',
+      name: 'Reset Me',
+      link: '[redacted]',
+    });
+    const listed = await asAdmin().get('/v1/admin/jobs/dead?limit=100');
+    expect(JSON.stringify(listed.body)).not.toContain(link);
+
+    expect((await asAdmin().post(`/v1/admin/jobs/dead/${job.id}/requeue`)).status).toBe(202);
+    const delivered = await jobs.receiver.waitFor(
+      (received) => (received.body as { id?: string }).id === job.id,
+    );
+    expect(delivered.body).toMatchObject({ payload: { link } });
+  });
+
   it('records a repeated callback once', async () => {
     const job = welcomeJob();
     const callback = callbackFor(JSON.stringify(job));

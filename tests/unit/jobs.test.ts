@@ -4,6 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDelivery } from '../../local-stack/qstash/signing.ts';
 import { apiKeys, apiKeyUsage, oneTimeTokens, outbox, refreshTokens } from '../../src/db/schema.ts';
+import { enqueueJob } from '../../src/jobs/enqueue.ts';
+import { sweepOutbox } from '../../src/jobs/outbox.ts';
+import { AppError } from '../../src/lib/errors.ts';
 import { weekOf } from '../../src/modules/jobs/weekly-digest.job.ts';
 import { deliver, type JobsStack, startJobsStack } from '../support/jobs-stack.ts';
 import { clientOf, type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
@@ -194,6 +197,25 @@ describe('GET /v1/jobs/{id}', () => {
     expect(res.status).toBe(401);
   });
 
+  it('shows its owner a job enqueued for later as pending, before any delivery', async () => {
+    const { jobId: later } = await enqueueJob(
+      jobs.deps,
+      'email.welcome',
+      { to: 'later@example.com', name: 'Later' },
+      { delaySeconds: 3600, ownerId: owner.id },
+    );
+    const res = await clientOf(jobs.app, owner).get(`/v1/jobs/${later}`);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({
+      id: later,
+      type: 'email.welcome',
+      attempts: 0,
+      updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      status: 'pending',
+    });
+    expect((await clientOf(jobs.app, other).get(`/v1/jobs/${later}`)).status).toBe(404);
+  });
+
   it('shows a failed job with its error', async () => {
     const job = { ...auditJob(owner.id), payload: { eventId: 'bad' } };
     await deliver(jobs, '/jobs/audit.record', job);
@@ -203,6 +225,34 @@ describe('GET /v1/jobs/{id}', () => {
       status: 'failed',
       error: expect.stringContaining('invalid payload'),
     });
+  });
+});
+
+describe('enqueueJob', () => {
+  const welcome = { to: 'timed@example.com', name: 'Timed' };
+
+  it('delivers a job no earlier than its delay', async () => {
+    const enqueuedAt = Date.now();
+    const { jobId } = await enqueueJob(jobs.deps, 'email.welcome', welcome, { delaySeconds: 2 });
+    const delivered = await jobs.receiver.waitFor(
+      (job) => (job.body as { id?: string }).id === jobId,
+    );
+    expect(Date.now() - enqueuedAt).toBeGreaterThanOrEqual(1_000);
+    expect(delivered.path).toBe('/jobs/email.welcome');
+    expect(delivered.body).toMatchObject({ type: 'email.welcome', payload: welcome });
+  });
+
+  it.each([
+    ['a time in the past', new Date(Date.now() - 1_000)],
+    ['a date that is no time', new Date('not a date')],
+  ])('refuses %s with 422 and hands QStash nothing', async (_, runAt) => {
+    const id = `refused-${randomUUID()}`;
+    const refused = await enqueueJob(jobs.deps, 'email.welcome', welcome, { runAt, id }).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ code: 'VALIDATION_FAILED', status: 422 });
+    expect(await jobs.deps.jobState.read(id)).toBeNull();
   });
 });
 
@@ -337,6 +387,58 @@ describe('maintenance.housekeeping', () => {
       args: [keyId],
     });
     expect(usageLeft.map((row) => row.endpoint)).toEqual(['/recent']);
+  });
+
+  it('drains more than a page in one run, past rows that are no job and one QStash refuses', async () => {
+    const base = Date.now() - 10 * 60_000;
+    const row = (offsetMs: number, fields: Partial<typeof outbox.$inferInsert> = {}) => {
+      const id = randomUUID();
+      return {
+        id,
+        type: 'email.welcome',
+        message: {
+          id,
+          type: 'email.welcome',
+          payload: { to: 'swept@example.com', name: 'Swept' },
+          ownerId: owner.id,
+        },
+        priority: 'low',
+        createdAt: new Date(base + offsetMs),
+        ...fields,
+      };
+    };
+    // Oldest first: what the sweep meets at the head of its first page.
+    const noJob = row(0, { message: { note: 'not a job' } });
+    const unknownPriority = row(1, { priority: 'urgent' });
+    const refusedByQstash = row(2, { notBefore: -1 });
+    const publishable = Array.from({ length: 150 }, (_, index) => row(10 + index));
+    await jobs.deps.db
+      .insert(outbox)
+      .values([noJob, unknownPriority, refusedByQstash, ...publishable]);
+
+    const result = await sweepOutbox(jobs.deps);
+
+    expect(result.published).toBeGreaterThanOrEqual(publishable.length);
+    expect(result.unreadable).toBeGreaterThanOrEqual(2);
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    const ours = [noJob, unknownPriority, refusedByQstash, ...publishable].map((job) => job.id);
+    const { rows: left } = await jobs.sql.execute({
+      sql: `SELECT id, attempts, last_error FROM outbox WHERE id IN (${ours.map(() => '?').join(',')})`,
+      args: ours,
+    });
+    expect(left.map((job) => job.id).sort()).toEqual(
+      [noJob.id, unknownPriority.id, refusedByQstash.id].sort(),
+    );
+    expect(left.find((job) => job.id === refusedByQstash.id)).toMatchObject({
+      attempts: 2,
+      last_error: expect.stringContaining('400'),
+    });
+    const last = publishable.at(-1)?.id ?? '';
+    await jobs.receiver.waitFor((job) => (job.body as { id?: string }).id === last);
+    expect(await jobs.deps.jobState.read(last)).toMatchObject({
+      ownerId: owner.id,
+      state: { status: 'pending' },
+    });
   });
 
   it('deletes API keys expired or revoked over 30 days ago, with their usage, and keeps the rest', async () => {

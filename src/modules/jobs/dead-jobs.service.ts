@@ -2,7 +2,12 @@
 // requeue a job at critical priority once its cause is fixed, or delete it. QStash keeps its own
 // DLQ entry of each; it goes with the record.
 import type { DeadJobRow } from '../../db/schema.ts';
-import { type JobMessage, type JobType, jobMessageSchema } from '../../jobs/catalogue.ts';
+import {
+  type JobMessage,
+  type JobType,
+  jobMessageSchema,
+  secretPayloadFields,
+} from '../../jobs/catalogue.ts';
 import { publishRequest } from '../../jobs/enqueue.ts';
 import type { JobStateStore } from '../../jobs/job-state.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -26,11 +31,21 @@ export interface DeadJobsServiceDeps {
 
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 
+/** The stored message with its secret payload fields (a reset link's token) blanked out. */
+function shownMessage(row: DeadJobRow): Record<string, unknown> {
+  const secrets = secretPayloadFields[row.type as JobType];
+  const { payload } = row.message;
+  if (secrets === undefined || typeof payload !== 'object' || payload === null) return row.message;
+  const shown: Record<string, unknown> = { ...payload };
+  for (const field of secrets) if (field in shown) shown[field] = '[redacted]';
+  return { ...row.message, payload: shown };
+}
+
 export function toDeadJobView(row: DeadJobRow): DeadJobView {
   return {
     id: row.id,
     type: row.type,
-    message: row.message,
+    message: shownMessage(row),
     messageId: row.messageId,
     dlqId: row.dlqId,
     lastStatus: row.lastStatus,

@@ -52,7 +52,11 @@ export function deadJobError(job: Pick<DeadJobRecord, 'retried' | 'lastStatus'>)
   return `QStash gave up after ${job.retried} retries: ${job.lastStatus ?? 'no answer'}`;
 }
 
-function deadJobOf(callback: Callback, now: Date): DeadJobRecord {
+/** The dead job to record, and the user who may read its failed status. */
+function deadJobOf(
+  callback: Callback,
+  now: Date,
+): { deadJob: DeadJobRecord; ownerId: string | undefined } {
   const sourceText = base64Text(callback.sourceBody);
   const sourceJson = parseJson(sourceText);
   const message = jobMessageSchema.safeParse(sourceJson);
@@ -69,13 +73,16 @@ function deadJobOf(callback: Callback, now: Date): DeadJobRecord {
               : { body: sourceText },
         };
   return {
-    ...known,
-    messageId: callback.sourceMessageId,
-    dlqId: callback.dlqId ?? null,
-    lastStatus: callback.status ?? null,
-    lastResponse: base64Text(callback.body).slice(0, lastResponseChars),
-    retried: callback.retried,
-    failedAt: now,
+    deadJob: {
+      ...known,
+      messageId: callback.sourceMessageId,
+      dlqId: callback.dlqId ?? null,
+      lastStatus: callback.status ?? null,
+      lastResponse: base64Text(callback.body).slice(0, lastResponseChars),
+      retried: callback.retried,
+      failedAt: now,
+    },
+    ownerId: message.data?.ownerId,
   };
 }
 
@@ -100,10 +107,11 @@ export async function recordFailureCallback(
       headers: nonRetryable,
     });
   }
-  const deadJob = deadJobOf(callback.data, deps.clock.now());
+  const { deadJob, ownerId } = deadJobOf(callback.data, deps.clock.now());
+  // The owner goes with the failure: a job that never reached a handler has no record to hold it.
   await Promise.all([
     deps.deadJobs.record(deadJob),
-    deps.jobState.fail(deadJob.id, deadJob.type, deadJobError(deadJob)),
+    deps.jobState.fail(deadJob.id, deadJob.type, deadJobError(deadJob), ownerId),
   ]);
   deps.logger.warn('job dead: QStash gave up on it', {
     key: deadJob.id,

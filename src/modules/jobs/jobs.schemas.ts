@@ -48,7 +48,9 @@ export const deadJobSchema = z
     type: z.string().openapi({ description: '`unknown` when the message was not a job.' }),
     message: z.record(z.string(), z.unknown()).openapi({
       description:
-        'The job message QStash delivered: { id?, type, payload, ownerId?, createdAt? }.',
+        'The job message QStash delivered: { id?, type, payload, ownerId?, createdAt? }. ' +
+        'Payload fields that hold a live secret (the link of a reset or verification email) ' +
+        'read `[redacted]`; a requeue still sends them.',
     }),
     messageId: z.string().openapi({ description: 'QStash’s message id of the last delivery.' }),
     dlqId: z.string().nullable(),

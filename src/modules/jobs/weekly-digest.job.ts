@@ -6,7 +6,7 @@
 import { and, count, gt, gte, isNotNull, isNull, or } from 'drizzle-orm';
 import { apiKeys, users } from '../../db/schema.ts';
 import type { Deps } from '../../deps.ts';
-import { prepareJob, publishRequest } from '../../jobs/enqueue.ts';
+import { prepareJob, publishJobs } from '../../jobs/enqueue.ts';
 import type { JobHandler } from '../../jobs/job-delivery.ts';
 
 const pageSize = 100;
@@ -21,7 +21,7 @@ export function weekOf(now: Date): string {
 const recipients = and(isNotNull(users.emailVerifiedAt), isNull(users.deletedAt));
 
 export function weeklyDigestJob(
-  deps: Pick<Deps, 'db' | 'clock' | 'queue' | 'config'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'queue' | 'config' | 'jobState' | 'logger'>,
 ): JobHandler<'digest.weekly'> {
   return async (job) => {
     const now = deps.clock.now();
@@ -53,16 +53,14 @@ export function weeklyDigestJob(
         .where(and(recipients, gt(users.id, after)))
         .orderBy(users.id)
         .limit(pageSize);
-      await deps.queue.publishBatch(
+      await publishJobs(
+        deps,
         page.map((user) =>
-          publishRequest(
-            deps.config,
-            prepareJob(
-              deps.clock,
-              'email.weekly-digest',
-              { to: user.email, name: user.name, weekOf: week, stats },
-              { id: `digest-${week}-${user.id}`, ownerId: user.id },
-            ),
+          prepareJob(
+            deps.clock,
+            'email.weekly-digest',
+            { to: user.email, name: user.name, weekOf: week, stats },
+            { id: `digest-${week}-${user.id}`, ownerId: user.id },
           ),
         ),
       );
