@@ -53,7 +53,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   registerHealth(app);
   // QStash's deliveries: signed, never rate limited by address, carrying no user credentials.
   registerJobDeliveries(app);
-  // Partners' webhooks: signed, metered per partner by their own policy instead of per address.
+  // Partners' webhooks: signed, metered per partner and address by their own policy.
   registerWebhooks(app);
   // Right before the rate limit: the access token's deny-list read leaves with its check.
   app.use('*', prefetchTokenRevocation());

@@ -94,7 +94,7 @@ export const configSchema = z.object({
   RATE_LIMIT_PASSWORD_RESET: rateLimitRule.prefault('5/1h'),
   /** Per API key, whoever presents it. */
   RATE_LIMIT_API_KEY: rateLimitRule.prefault('1000/1h'),
-  /** Per partner, on its inbound webhook endpoint. */
+  /** Per partner and sending address, on its inbound webhook endpoint. */
   RATE_LIMIT_WEBHOOK: rateLimitRule.prefault('600/1m'),
   /** How long a rate-limit check waits for Redis before its policy's Redis-down rule applies. */
   RATE_LIMIT_TIMEOUT_MS: positiveInt.default(1_000),

@@ -505,25 +505,26 @@ describe('a standard-webhooks partner', () => {
 });
 
 describe('the webhook rate limit', () => {
-  it('counts per partner, with its own policy', async () => {
+  it('counts per partner and address, with its own policy', async () => {
     const limited = appOnStack(stack.env, {
       RATE_LIMIT_GENERAL: '100000/1m',
       RATE_LIMIT_WEBHOOK: '2/1d',
     }).app;
     const path = `/webhooks/partners/${crypto.randomUUID()}`;
-    const send = () => limited.request(path, { method: 'POST', body: '{}' });
-    expect((await send()).status).toBe(401);
-    expect((await send()).status).toBe(401);
-    const third = await send();
+    const stranger = newIp();
+    const send = (ip: string, to = path) =>
+      limited.request(to, { method: 'POST', body: '{}', headers: { 'CF-Connecting-IP': ip } });
+    expect((await send(stranger)).status).toBe(401);
+    expect((await send(stranger)).status).toBe(401);
+    const third = await send(stranger);
     expect(third.status).toBe(429);
     expect(((await third.json()) as { error: { details: unknown } }).error.details).toMatchObject({
       policy: 'webhook',
     });
-    const otherPartner = await limited.request(`/webhooks/partners/${crypto.randomUUID()}`, {
-      method: 'POST',
-      body: '{}',
-    });
+    const otherPartner = await send(stranger, `/webhooks/partners/${crypto.randomUUID()}`);
     expect(otherPartner.status).toBe(401);
+    // Unsigned requests from a stranger do not spend the partner's own allowance.
+    expect((await send(newIp())).status).toBe(401);
   });
 
   it('counts look-ups of partners not in the cache per address, so made-up ids cannot flood the database', async () => {

@@ -4,7 +4,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { prefetchCacheRead } from '../../lib/request-cache.ts';
 import { failure, invalid, success } from '../../lib/route-responses.ts';
-import { rateLimit } from '../../middleware/rate-limit.ts';
+import { byClientIp, rateLimit } from '../../middleware/rate-limit.ts';
 import { partnersCacheGroup } from '../partners/partners.service.ts';
 import {
   isPartnerId,
@@ -21,8 +21,8 @@ export const partnerWebhookRoute = createRoute({
     'Signed with the partner’s scheme: `hmac-sha256` (X-Timestamp, X-Signature: hex HMAC-SHA-256 ' +
     'of `<timestamp>.<raw body>`) or `standard-webhooks` (webhook-id, webhook-timestamp, ' +
     'webhook-signature). Timestamps within 5 minutes; each signature is accepted once. The event ' +
-    'is stored once per id and processed in the background. Metered per partner ' +
-    '(RATE_LIMIT_WEBHOOK).',
+    'is stored once per id and processed in the background. Metered per partner and sending ' +
+    'address (RATE_LIMIT_WEBHOOK).',
   // The partner's cached record is read in the rate limit's Redis round trip.
   middleware: [
     prefetchCacheRead(
@@ -33,7 +33,11 @@ export const partnerWebhookRoute = createRoute({
       },
       'POST',
     ),
-    rateLimit('webhook', { key: (c) => `partner:${c.req.param('partnerId') ?? ''}` }),
+    // Per partner and sending address: the count comes before the signature check, so anyone
+    // who knows a partner's id could otherwise spend that partner's allowance.
+    rateLimit('webhook', {
+      key: (c) => `partner:${c.req.param('partnerId') ?? ''}:${byClientIp(c)}`,
+    }),
   ] as const,
   request: {
     params: partnerWebhookParamsSchema,

@@ -39,7 +39,7 @@ export interface WebhooksServiceDeps {
   cache: Cache;
   /**
    * Counts a partner look-up that missed the cache against the client's address; throws the 429.
-   * The endpoint's own limit is per partner id, and every made-up id is a miss.
+   * The endpoint's own limit is per partner id and address, and every made-up id is a miss.
    */
   meterLookup: () => Promise<void>;
 }
