@@ -48,8 +48,10 @@ export interface StandardWebhookInput {
 export async function verifyStandardWebhook(input: StandardWebhookInput): Promise<void> {
   const { id, timestamp, signature } = input;
   if (!id || !timestamp || !signature) throw signatureRefused('SIGNATURE_MISSING', scheme);
-  const entries = signature.split(' ').filter((entry) => entry !== '');
-  if (!unixSeconds.test(timestamp) || !entries.every((entry) => signatureEntry.test(entry))) {
+  // As the scheme's own libraries do, entries that are not ours are skipped: a sender may list
+  // signatures of versions or formats this side does not know beside its v1 one.
+  const entries = signature.split(' ').filter((entry) => signatureEntry.test(entry));
+  if (!unixSeconds.test(timestamp) || entries.length === 0) {
     throw signatureRefused('SIGNATURE_MALFORMED', scheme);
   }
   checkFreshness(timestamp, input.nowSeconds, standardWebhookToleranceSeconds, scheme);
