@@ -1,6 +1,7 @@
 // The Node worker's HTTP face: QStash delivers node jobs to POST /jobs/<type>; platforms probe
 // GET /health and /health/ready. Every answer is the API's envelope, every request one log line.
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { type JobRuntime, runJobDelivery } from '../src/jobs/job-delivery.ts';
 import { errorBody, type Meta, successBody } from '../src/lib/envelope.ts';
 import { unexpected } from '../src/lib/error-handler.ts';
@@ -39,6 +40,12 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
     version: config.API_VERSION,
   });
 
+  /** The envelope, with the code on the request's log line (which signature check failed). */
+  const answerError = (c: Context<WorkerEnv>, error: AppError) => {
+    c.var.event.errorCode = error.code;
+    return c.json(errorBody(error, meta(c.var.requestId)), error.status, error.headers);
+  };
+
   app.use(async (c, next) => {
     const started = performance.now();
     const id = acceptedRequestId(c.req.header(requestIdHeader)) ?? crypto.randomUUID();
@@ -56,6 +63,20 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
       ...c.var.event,
     });
   });
+
+  // QStash delivers at most 1 MiB; a bigger body is refused before anything buffers it.
+  app.use(
+    bodyLimit({
+      maxSize: config.MAX_BODY_BYTES,
+      onError: (c) =>
+        answerError(
+          c,
+          new AppError('PAYLOAD_TOO_LARGE', `Request body exceeds ${config.MAX_BODY_BYTES} bytes`, {
+            details: { maxBytes: config.MAX_BODY_BYTES },
+          }),
+        ),
+    }),
+  );
 
   app.get('/health', (c) => c.json(successBody({ status: 'ok' }, meta(c.var.requestId))));
 
@@ -80,16 +101,12 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
     return c.json(successBody(done, meta(c.var.requestId)));
   });
 
-  app.notFound((c) => {
-    const error = new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`);
-    return c.json(errorBody(error, meta(c.var.requestId)), error.status);
-  });
+  app.notFound((c) =>
+    answerError(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`)),
+  );
 
   app.onError((thrown, c) => {
-    if (!(thrown instanceof AppError)) {
-      const error = unexpected(thrown, c.var.event);
-      return c.json(errorBody(error, meta(c.var.requestId)), error.status, error.headers);
-    }
+    if (!(thrown instanceof AppError)) return answerError(c, unexpected(thrown, c.var.event));
     if (thrown.status >= 500) {
       const { cause } = thrown;
       c.var.event.error = {
@@ -97,7 +114,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
         cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause ?? ''),
       };
     }
-    return c.json(errorBody(thrown, meta(c.var.requestId)), thrown.status, thrown.headers);
+    return answerError(c, thrown);
   });
 
   return app;

@@ -23,6 +23,8 @@ const workerConfigSchema = z.object({
   PUBLIC_APP_URL: httpOrigin.prefault('http://127.0.0.1:8787'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   API_VERSION: z.string().min(1).default('1.0.0'),
+  /** The largest request body accepted (QStash's message limit is 1 MiB). */
+  MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   /** How long a readiness probe waits for each backend. */
   HEALTH_TIMEOUT_MS: positiveInt.default(3_000),
 });

@@ -96,5 +96,8 @@ export function errorBody(error: AppError, meta: Meta) {
 }
 
 export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
+  // The request's log line names every refusal: a 401 alone does not tell an operator which
+  // signature check failed. The event is absent only before the request log starts.
+  if (c.var.event !== undefined) c.var.event.errorCode = error.code;
   return c.json(errorBody(error, metaOf(c)), error.status, error.headers);
 }

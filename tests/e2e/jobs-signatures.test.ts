@@ -91,12 +91,19 @@ describe('QStash deliveries to the edge (/jobs/audit.record)', () => {
   it('refuses a token signed for another URL with SIGNATURE_WRONG_URL', async () => {
     const job = auditJob();
     const otherUrl = `${system.edgeUrl}/jobs/maintenance.housekeeping`;
+    const delivery = system.signedDelivery(url(), job.body, { signedUrl: otherUrl });
+    const requestId = 'e2e-qstash-wrong-url-0001';
     await expectRefusal(
-      await post(system.signedDelivery(url(), job.body, { signedUrl: otherUrl })),
+      await post({ ...delivery, headers: { ...delivery.headers, 'x-request-id': requestId } }),
       401,
       'SIGNATURE_WRONG_URL',
     );
     expect(await auditRows(job.eventId)).toBe(0);
+    // The operator's log names the failed check, as the sender's envelope does.
+    expect(await system.logs.requestLine(requestId)).toMatchObject({
+      status: 401,
+      errorCode: 'SIGNATURE_WRONG_URL',
+    });
   });
 
   it('refuses a delivery with no signature with SIGNATURE_MISSING', async () => {

@@ -265,7 +265,16 @@ describe('email jobs', () => {
       signedUrl: `http://127.0.0.1:8789/jobs/email.verification`,
     });
     expect(wrongUrl.response.status).toBe(401);
-    expect(wrongUrl.json.error.code).toMatch(/^SIGNATURE_/);
+    expect(wrongUrl.json.error.code).toBe('SIGNATURE_WRONG_URL');
+    // The operator sees which check failed: a wrong JOBS_BASE_URL shows as such.
+    const refusals = logLines
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'request')
+      .map((line) => [line.status, line.errorCode]);
+    expect(refusals).toEqual([
+      [401, 'SIGNATURE_INVALID'],
+      [401, 'SIGNATURE_WRONG_URL'],
+    ]);
 
     const unsigned = await current.app.fetch(
       new Request(`${jobsBaseUrl}/jobs/email.verification`, {
@@ -421,6 +430,29 @@ describe('routes', () => {
       const { response, json } = await deliver({ type, body: { type, payload: {} } });
       expect(response.status, type).toBe(404);
       expect(json).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+    }
+  });
+
+  it('refuses a body over MAX_BODY_BYTES with 413 before reading it', async () => {
+    const small = worker({ MAX_BODY_BYTES: '1024' });
+    try {
+      const { response, json } = await deliver(
+        {
+          type: 'email.verification',
+          body: { ...verificationJob('job-too-big'), padding: 'x'.repeat(2_000) },
+        },
+        small.app,
+      );
+      expect(response.status).toBe(413);
+      expect(json.error).toEqual({
+        code: 'PAYLOAD_TOO_LARGE',
+        message: 'Request body exceeds 1024 bytes',
+        details: { maxBytes: 1024 },
+      });
+      expect(inbox).toHaveLength(0);
+      expect(await small.deps.jobState.read('job-too-big')).toBeNull();
+    } finally {
+      small.deps.mailer.close();
     }
   });
 
