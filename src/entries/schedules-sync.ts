@@ -1,7 +1,8 @@
 // `npm run schedules:sync`: makes QStash hold exactly the schedules declared in
 // src/jobs/schedules.ts. Each is created or updated under its fixed id (QStash upserts on
-// Upstash-Schedule-Id), then our schedules no longer declared are deleted; schedules with other
-// ids belong to someone else and are left alone. Running it twice changes nothing the second time.
+// Upstash-Schedule-Id), then this deployment's schedules no longer declared are deleted;
+// schedules with other ids (another deployment's, another application's) are left alone. Running
+// it twice changes nothing the second time.
 import { Client } from '@upstash/qstash';
 import { ConfigError, configSchema, parseEnv } from '../config.ts';
 import { type ScheduleRequest, scheduleIdPrefix, scheduleRequests } from '../jobs/schedules.ts';
@@ -22,7 +23,7 @@ export interface SyncReport {
 }
 
 async function putSchedules(
-  options: Pick<SyncOptions, 'qstashUrl' | 'qstashToken'>,
+  options: Pick<SyncOptions, 'qstashUrl' | 'qstashToken' | 'apiPublicUrl'>,
   declared: ScheduleRequest[],
 ): Promise<SyncReport> {
   // No client retries: an unreachable QStash is reported at once rather than after a backoff.
@@ -44,7 +45,7 @@ async function putSchedules(
   const kept = new Set(upserted);
   const stale = (await client.schedules.list())
     .map((schedule) => schedule.scheduleId)
-    .filter((id) => id.startsWith(scheduleIdPrefix) && !kept.has(id));
+    .filter((id) => id.startsWith(scheduleIdPrefix(options.apiPublicUrl)) && !kept.has(id));
   await Promise.all(stale.map((id) => client.schedules.delete(id)));
   return { upserted, deleted: stale };
 }
@@ -89,7 +90,11 @@ if (import.meta.main) {
   const declared = scheduleRequests(env);
   try {
     const { deleted } = await putSchedules(
-      { qstashUrl: env.QSTASH_URL, qstashToken: env.QSTASH_TOKEN },
+      {
+        qstashUrl: env.QSTASH_URL,
+        qstashToken: env.QSTASH_TOKEN,
+        apiPublicUrl: env.API_PUBLIC_URL,
+      },
       declared,
     );
     for (const schedule of declared) {

@@ -1,6 +1,7 @@
 // The recurring jobs, declared in code and synced to QStash by `npm run schedules:sync`
 // (src/entries/schedules-sync.ts). QStash evaluates cron expressions in UTC, so every time here is
-// UTC. Each schedule has a fixed id, so syncing again updates it in place instead of adding one.
+// UTC. Each schedule has a fixed id per deployment, so syncing again updates it in place instead
+// of adding one.
 import type { Config } from '../config.ts';
 import { type JobType, jobDefinitions } from './catalogue.ts';
 import { failureCallbackUrl, flowControlOf, jobDestination } from './enqueue.ts';
@@ -18,8 +19,15 @@ export const schedules: readonly ScheduleDefinition[] = [
   { name: 'housekeeping', cron: '0 * * * *', type: 'maintenance.housekeeping' },
 ];
 
-/** Schedules with this id prefix are ours: sync deletes those no longer declared, and no others. */
-export const scheduleIdPrefix = 'nexus-edge-';
+/**
+ * Schedules with this id prefix are this deployment's: sync deletes those no longer declared, and
+ * no others. The prefix names the deployment by its API_PUBLIC_URL host, so staging and production
+ * sharing a QStash account never update or delete each other's schedules; `_` cannot occur in a
+ * host, so no deployment's prefix starts another's.
+ */
+export function scheduleIdPrefix(apiPublicUrl: string): string {
+  return `nexus-edge_${new URL(apiPublicUrl).host.replaceAll(':', '-')}_`;
+}
 
 export interface ScheduleRequest {
   scheduleId: string;
@@ -40,7 +48,7 @@ export function scheduleRequests(
   return schedules.map(({ name, cron, type }) => {
     const { retries, retryDelay, priority } = jobDefinitions[type];
     return {
-      scheduleId: `${scheduleIdPrefix}${name}`,
+      scheduleId: `${scheduleIdPrefix(config.API_PUBLIC_URL)}${name}`,
       cron,
       destination: jobDestination(config, type),
       body: { type, payload: {} },

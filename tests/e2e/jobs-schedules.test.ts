@@ -2,6 +2,7 @@
 // schedule of each declared kind, each aimed at its job's endpoint.
 import { describe, expect, it } from 'vitest';
 import { syncSchedules } from '../../src/entries/schedules-sync.ts';
+import { scheduleIdPrefix } from '../../src/jobs/schedules.ts';
 import { jobsSystemForFile } from './harness/jobs-system.ts';
 
 const system = jobsSystemForFile();
@@ -22,6 +23,7 @@ describe('schedules:sync', () => {
     };
     await syncSchedules(options);
     await syncSchedules(options);
+    const ours = scheduleIdPrefix(system().edgeUrl);
 
     const response = await system().broker.api('/v2/schedules');
     expect(response.status).toBe(200);
@@ -32,17 +34,17 @@ describe('schedules:sync', () => {
         .sort((a, b) => a.scheduleId.localeCompare(b.scheduleId)),
     ).toEqual([
       {
-        scheduleId: 'nexus-edge-housekeeping',
+        scheduleId: `${ours}housekeeping`,
         cron: '0 * * * *',
         destination: `${system().edgeUrl}/jobs/maintenance.housekeeping`,
       },
       {
-        scheduleId: 'nexus-edge-token-cleanup',
+        scheduleId: `${ours}token-cleanup`,
         cron: '0 2 * * *',
         destination: `${system().edgeUrl}/jobs/maintenance.token-cleanup`,
       },
       {
-        scheduleId: 'nexus-edge-weekly-digest',
+        scheduleId: `${ours}weekly-digest`,
         cron: '0 9 * * 1',
         destination: `${system().edgeUrl}/jobs/digest.weekly`,
       },

@@ -1,6 +1,6 @@
 // `npm run schedules:sync` against the local QStash broker, read back with the official client:
-// the declared schedules exist exactly once each however often it runs, ours that are no longer
-// declared go, and schedules of other owners stay.
+// the declared schedules exist exactly once each however often it runs, this deployment's that are
+// no longer declared go, and schedules of other deployments and other owners stay.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,8 +43,11 @@ const bodyOf = (schedule: { body?: string; bodyBase64?: string }) =>
 
 describe('syncSchedules', () => {
   it('leaves exactly one schedule of each kind, however often it runs; stale ones of ours go', async () => {
-    // Left by an older release of ours, and by another application sharing the QStash account.
-    for (const scheduleId of ['nexus-edge-old', 'other-app-nightly']) {
+    // Left by an older release of this deployment; held by staging and by another application,
+    // which share the QStash account.
+    const ours = 'nexus-edge_api.example.test_';
+    const staging = 'nexus-edge_staging.example.test_housekeeping';
+    for (const scheduleId of [`${ours}old`, staging, 'other-app-nightly']) {
       await client.schedules.create({
         scheduleId,
         destination: 'https://elsewhere.example.test/cron',
@@ -55,19 +58,19 @@ describe('syncSchedules', () => {
     const first = await syncSchedules(options());
     const second = await syncSchedules(options());
 
-    const ids = ['nexus-edge-token-cleanup', 'nexus-edge-weekly-digest', 'nexus-edge-housekeeping'];
-    expect(first).toEqual({ upserted: ids, deleted: ['nexus-edge-old'] });
+    const ids = [`${ours}token-cleanup`, `${ours}weekly-digest`, `${ours}housekeeping`];
+    expect(first).toEqual({ upserted: ids, deleted: [`${ours}old`] });
     expect(second).toEqual({ upserted: ids, deleted: [] });
 
     const listed = await client.schedules.list();
     expect(listed.map((schedule) => schedule.scheduleId).sort()).toEqual(
-      [...ids, 'other-app-nightly'].sort(),
+      [...ids, staging, 'other-app-nightly'].sort(),
     );
     const byId = new Map(listed.map((schedule) => [schedule.scheduleId, schedule]));
     const expected = [
-      ['nexus-edge-token-cleanup', '0 2 * * *', 'maintenance.token-cleanup'],
-      ['nexus-edge-weekly-digest', '0 9 * * 1', 'digest.weekly'],
-      ['nexus-edge-housekeeping', '0 * * * *', 'maintenance.housekeeping'],
+      [`${ours}token-cleanup`, '0 2 * * *', 'maintenance.token-cleanup'],
+      [`${ours}weekly-digest`, '0 9 * * 1', 'digest.weekly'],
+      [`${ours}housekeeping`, '0 * * * *', 'maintenance.housekeeping'],
     ] as const;
     for (const [id, cron, type] of expected) {
       const schedule = byId.get(id);
@@ -104,7 +107,7 @@ describe('npm run schedules:sync', () => {
     const { stdout } = await run(process.execPath, [script], { env: env(broker.url) });
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toContain('nexus-edge-token-cleanup');
+    expect(lines[0]).toContain('nexus-edge_api.example.test_token-cleanup');
     expect(lines[0]).toContain('"0 2 * * *" (UTC)');
     expect(lines[0]).toContain(`${apiPublicUrl}/jobs/maintenance.token-cleanup`);
   });
