@@ -43,6 +43,8 @@ export interface AppVariables {
   apiKeyCheck?: PendingApiKeyCheck;
   /** A route's cache read, started with the rate limit (src/lib/request-cache.ts). */
   cachePrefetch?: CachePrefetch;
+  /** The raw body whose QStash signature was verified (src/middleware/qstash-signature.ts). */
+  signedBody: Uint8Array;
   /** Route policies' checks begun with the general rate limit (src/middleware/rate-limit.ts). */
   startedRateLimits?: Partial<Record<RateLimitPolicyName, StartedRateLimit>>;
 }

@@ -6,6 +6,10 @@ import { type JobRuntime, runJobDelivery } from '../src/jobs/job-delivery.ts';
 import { errorBody, type Meta, successBody } from '../src/lib/envelope.ts';
 import { unexpected } from '../src/lib/error-handler.ts';
 import { AppError } from '../src/lib/errors.ts';
+import {
+  type QstashSignatureOptions,
+  requireQstashSignature,
+} from '../src/middleware/qstash-signature.ts';
 import { acceptedRequestId, requestIdHeader } from '../src/middleware/request-id.ts';
 import type { WorkerDeps } from './deps.ts';
 import { nodeJobHandlers, nodeJobTypes } from './jobs/index.ts';
@@ -16,20 +20,18 @@ interface WorkerEnv {
     requestId: string;
     /** Added to the request's log line. */
     event: Record<string, unknown>;
+    /** The raw body whose QStash signature was verified. */
+    signedBody: Uint8Array;
   };
 }
 
 export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
   const { config, logger } = deps;
-  const runtime: JobRuntime = {
-    jobState: deps.jobState,
-    logger,
-    now: deps.now,
-    signingKeys: {
-      current: config.QSTASH_CURRENT_SIGNING_KEY,
-      next: config.QSTASH_NEXT_SIGNING_KEY,
-    },
+  const runtime: JobRuntime = { jobState: deps.jobState, logger };
+  const signature: QstashSignatureOptions = {
+    keys: { current: config.QSTASH_CURRENT_SIGNING_KEY, next: config.QSTASH_NEXT_SIGNING_KEY },
     publicBaseUrl: config.JOBS_BASE_URL,
+    now: deps.now,
   };
   const handlers = nodeJobHandlers({ mailer: deps.mailer, appUrl: config.PUBLIC_APP_URL });
   const app = new Hono<WorkerEnv>();
@@ -91,15 +93,24 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
     return c.json(successBody({ status: 'ok' }, meta(c.var.requestId)));
   });
 
-  app.post('/jobs/:type', async (c) => {
-    const type = c.req.param('type');
-    if (!nodeJobTypes.has(type)) {
-      throw new AppError('NOT_FOUND', `No job type ${type} runs on this worker`);
-    }
-    const done = await runJobDelivery(runtime, handlers, c.req.raw, type);
-    c.var.event.job = { key: done.key, type: done.type, duplicate: done.duplicate };
-    return c.json(successBody(done, meta(c.var.requestId)));
-  });
+  app.post(
+    '/jobs/:type',
+    requireQstashSignature(() => signature),
+    async (c) => {
+      const type = c.req.param('type');
+      if (!nodeJobTypes.has(type)) {
+        throw new AppError('NOT_FOUND', `No job type ${type} runs on this worker`);
+      }
+      const done = await runJobDelivery(
+        runtime,
+        handlers,
+        { body: c.var.signedBody, messageId: c.req.header('upstash-message-id') ?? '' },
+        type,
+      );
+      c.var.event.job = { key: done.key, type: done.type, duplicate: done.duplicate };
+      return c.json(successBody(done, meta(c.var.requestId)));
+    },
+  );
 
   app.notFound((c) =>
     answerError(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`)),

@@ -1,12 +1,11 @@
-// One delivery of a job, the same on the edge and on the Node worker: check QStash's signature
-// over the raw body, read the job, claim it, run its handler, and answer in the terms QStash acts
-// on. 2xx: done (also for a repeated delivery of a finished job, which runs nothing). 489 with
+// One delivery of a job, the same on the edge and on the Node worker, once the signing middleware
+// (src/middleware/qstash-signature.ts) has checked it: read the job, claim it, run its handler,
+// and answer in the terms QStash acts on. 2xx: done (also for a repeated delivery of a finished job, which runs nothing). 489 with
 // Upstash-NonRetryable-Error: this job can never succeed, so QStash moves it to the DLQ at once
 // instead of retrying. 429 with Retry-After: another delivery holds the job. 503: a transient
 // failure, retried with the type's backoff.
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { type QstashKeys, verifyQstashSignature } from '../lib/signatures/qstash.ts';
 import {
   type JobMessage,
   type JobPayload,
@@ -41,10 +40,6 @@ export type JobHandlers = { [T in JobType]?: JobHandler<T> };
 export interface JobRuntime {
   jobState: JobStateStore;
   logger: Logger;
-  now: () => number;
-  signingKeys: QstashKeys;
-  /** The public origin QStash calls this runtime at (API_PUBLIC_URL or JOBS_BASE_URL). */
-  publicBaseUrl: string;
   /** How long a delivery holds a job before another may take it over. */
   leaseMs?: number;
 }
@@ -74,43 +69,27 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/**
- * Reads a request from QStash: checks its signature over the raw body for the `url` QStash called,
- * then parses the body (undefined when it is no JSON).
- */
-export async function readQstashDelivery(
-  request: Request,
-  url: string,
-  keys: QstashKeys,
-  nowSeconds: number,
-): Promise<unknown> {
-  const body = new Uint8Array(await request.arrayBuffer());
-  await verifyQstashSignature(
-    { signature: request.headers.get('upstash-signature'), url, body },
-    keys,
-    nowSeconds,
-  );
-  return parseJson(new TextDecoder().decode(body));
+/** What a delivery brings once the signing middleware has verified it. */
+export interface Delivery {
+  /** The raw body bytes the signature covers. */
+  body: Uint8Array;
+  /** QStash's Upstash-Message-Id. */
+  messageId: string;
 }
 
 /**
- * Runs one delivery to `/jobs/<pathType>`. Resolves with what was done; throws an AppError that
- * the app's error handler turns into the envelope QStash reads.
+ * Runs one delivery to `/jobs/<pathType>`, whose signature the middleware in front of the route
+ * checked. Resolves with what was done; throws an AppError that the app's error handler turns into
+ * the envelope QStash reads.
  */
 export async function runJobDelivery(
   runtime: JobRuntime,
   handlers: JobHandlers,
-  request: Request,
+  delivery: Delivery,
   pathType: string,
 ): Promise<JobDone> {
-  const url = new URL(request.url);
-  const json = await readQstashDelivery(
-    request,
-    `${runtime.publicBaseUrl}${url.pathname}${url.search}`,
-    runtime.signingKeys,
-    Math.floor(runtime.now() / 1000),
-  );
-  const messageId = request.headers.get('upstash-message-id') ?? '';
+  const { messageId } = delivery;
+  const json = parseJson(new TextDecoder().decode(delivery.body));
 
   const message = jobMessageSchema.safeParse(json);
   if (!message.success || message.data.type !== pathType) {

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
-import { signDelivery } from '../../local-stack/qstash/signing.ts';
 import { type JobHandlers, runJobDelivery } from '../../src/jobs/job-delivery.ts';
 import { createJobStateStore } from '../../src/jobs/job-state.ts';
 import { AppError } from '../../src/lib/errors.ts';
@@ -85,9 +84,6 @@ describe('a delivery holding a job', () => {
 });
 
 describe('a delivery whose completion Redis will not take', () => {
-  const signingKeys = { current: 'sig_current_job_state', next: 'sig_next_job_state' };
-  const publicBaseUrl = 'https://api.example.test';
-
   /**
    * A digest run delivered with one message id, on a store whose completions go through a proxy
    * that fails the first `failedCompletions` of them.
@@ -103,9 +99,6 @@ describe('a delivery whose completion Redis will not take', () => {
     const runtime = {
       jobState: { ...direct, complete: proxied.complete },
       logger: createLogger('debug', (line) => logLines.push(JSON.parse(line))),
-      now: Date.now,
-      signingKeys,
-      publicBaseUrl,
     };
     let runs = 0;
     const handlers: JobHandlers = {
@@ -114,29 +107,11 @@ describe('a delivery whose completion Redis will not take', () => {
         return { users: 0 };
       },
     };
-    const messageId = `msg_${randomUUID()}`;
-    const deliver = () => {
-      const body = new TextEncoder().encode(JSON.stringify({ type: 'digest.weekly', payload: {} }));
-      const url = `${publicBaseUrl}/jobs/digest.weekly`;
-      return runJobDelivery(
-        runtime,
-        handlers,
-        new Request(url, {
-          method: 'POST',
-          headers: {
-            'upstash-message-id': messageId,
-            'upstash-signature': signDelivery({
-              url,
-              body,
-              signingKey: signingKeys.current,
-              nowMs: Date.now(),
-            }),
-          },
-          body,
-        }),
-        'digest.weekly',
-      );
+    const delivery = {
+      body: new TextEncoder().encode(JSON.stringify({ type: 'digest.weekly', payload: {} })),
+      messageId: `msg_${randomUUID()}`,
     };
+    const deliver = () => runJobDelivery(runtime, handlers, delivery, 'digest.weekly');
     return { deliver, runs: () => runs, logLines, proxy };
   }
 

@@ -1,32 +1,32 @@
 // The endpoints QStash delivers to: each edge job type, and the failure callback. Plain Hono
-// routes rather than OpenAPI ones: only QStash calls them, proving itself by signature, so they are
-// internal and kept out of the public document (and their schemas out of the bundle).
+// routes rather than OpenAPI ones: only QStash calls them, proving itself by signature (checked by
+// the middleware in front of them), so they are internal and kept out of the public document.
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { type JobType, jobTypesOn } from '../../jobs/catalogue.ts';
-import { type JobRuntime, runJobDelivery } from '../../jobs/job-delivery.ts';
+import { type Delivery, runJobDelivery } from '../../jobs/job-delivery.ts';
 import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
+import { requireQstashSignature } from '../../middleware/qstash-signature.ts';
 import { createDeadJobsRepository } from './dead-jobs.repository.ts';
 import { edgeJobHandlers } from './edge-job-handlers.ts';
 import { recordFailureCallback } from './failure-callback.ts';
 
 const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));
 
-function signingKeysOf(c: Context<AppEnv>) {
-  const { config } = c.var.deps;
-  return { current: config.QSTASH_CURRENT_SIGNING_KEY, next: config.QSTASH_NEXT_SIGNING_KEY };
-}
-
-function runtimeOf(c: Context<AppEnv>): JobRuntime {
-  const { deps } = c.var;
+/** The edge's endpoints for QStash: its job types and the failure callback, all signed. */
+export const edgeQstashSignature = requireQstashSignature<AppEnv>((c) => {
+  const { config, clock } = c.var.deps;
   return {
-    jobState: deps.jobState,
-    logger: deps.logger,
-    now: () => deps.clock.now().getTime(),
-    signingKeys: signingKeysOf(c),
-    publicBaseUrl: deps.config.API_PUBLIC_URL,
+    keys: { current: config.QSTASH_CURRENT_SIGNING_KEY, next: config.QSTASH_NEXT_SIGNING_KEY },
+    publicBaseUrl: config.API_PUBLIC_URL,
+    now: () => clock.now().getTime(),
   };
+});
+
+/** What the signing middleware let through: the verified bytes and QStash's message id. */
+function deliveryOf(c: Context<AppEnv>): Delivery {
+  return { body: c.var.signedBody, messageId: c.req.header('upstash-message-id') ?? '' };
 }
 
 /**
@@ -40,10 +40,11 @@ export async function jobDeliveryHandler(c: Context<AppEnv>): Promise<Response> 
     throw new AppError('NOT_FOUND', `No edge job has the type ${type}`);
   }
   c.var.event.job = type;
+  const { deps } = c.var;
   const done = await runJobDelivery(
-    runtimeOf(c),
-    edgeJobHandlers(c.var.deps),
-    c.req.raw,
+    { jobState: deps.jobState, logger: deps.logger },
+    edgeJobHandlers(deps),
+    deliveryOf(c),
     type as JobType,
   );
   return ok(
@@ -62,10 +63,8 @@ export async function failureCallbackHandler(c: Context<AppEnv>): Promise<Respon
       jobState: deps.jobState,
       clock: deps.clock,
       logger: deps.logger,
-      signingKeys: signingKeysOf(c),
-      config: deps.config,
     },
-    c.req.raw,
+    c.var.signedBody,
   );
   return ok(c, { id: deadJob.id, type: deadJob.type }, 200);
 }

@@ -1,6 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
-import { failureCallbackHandler, jobDeliveryHandler } from './job-deliveries.handlers.ts';
+import {
+  edgeQstashSignature,
+  failureCallbackHandler,
+  jobDeliveryHandler,
+} from './job-deliveries.handlers.ts';
 import {
   deleteDeadJobHandler,
   getDeadJobHandler,
@@ -22,8 +26,8 @@ import {
  * every QStash customer, and a refused delivery only comes back later. The fixed path goes first.
  */
 export function registerJobDeliveries(app: OpenAPIHono<AppEnv>): void {
-  app.post('/jobs/failed', failureCallbackHandler);
-  app.post('/jobs/:type', jobDeliveryHandler);
+  app.post('/jobs/failed', edgeQstashSignature, failureCallbackHandler);
+  app.post('/jobs/:type', edgeQstashSignature, jobDeliveryHandler);
 }
 
 /** GET /v1/jobs/{id} and the dead-letter queue under /v1/admin/jobs/dead. */
