@@ -56,6 +56,14 @@ async function listen(server: Server): Promise<number> {
   return address.port;
 }
 
+/**
+ * Each answer is held back as a network between regions would hold it. Requests the app sends
+ * together are then in flight together however busy the machine is, and only a real dependency
+ * (one request waiting for another's answer) makes a chain: on loopback alone, a Redis answer
+ * could come back before the database request sent beside it had arrived, and count as before it.
+ */
+const simulatedLatencyMs = 25;
+
 async function startCountingProxies(stackEnv: StackEnv): Promise<CountingProxies> {
   let current: { arrivals: Arrival[]; responded: boolean } = { arrivals: [], responded: false };
   const servers: Server[] = [];
@@ -91,8 +99,10 @@ async function startCountingProxies(stackEnv: StackEnv): Promise<CountingProxies
           headers: { ...incoming.headers, host: target.host },
         },
         (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
+          setTimeout(() => {
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(outgoing);
+          }, simulatedLatencyMs);
         },
       );
       upstream.on('error', () => outgoing.destroy());
