@@ -159,6 +159,15 @@ describe('POST /jobs/{type}', () => {
 describe('GET /v1/jobs/{id}', () => {
   let jobId: string;
 
+  /** The status view of a job, as its owner reads it. */
+  const statusView = (id: string, type: string, attempts: number, state: object) => ({
+    id,
+    type,
+    attempts,
+    updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    ...state,
+  });
+
   beforeAll(async () => {
     const job = auditJob(owner.id);
     jobId = job.id;
@@ -168,14 +177,9 @@ describe('GET /v1/jobs/{id}', () => {
   it('shows the owner the completed job with its result', async () => {
     const res = await clientOf(jobs.app, owner).get(`/v1/jobs/${jobId}`);
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({
-      id: jobId,
-      type: 'audit.record',
-      attempts: 1,
-      updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      status: 'completed',
-      result: { recorded: true },
-    });
+    expect(res.body.data).toEqual(
+      statusView(jobId, 'audit.record', 1, { status: 'completed', result: { recorded: true } }),
+    );
   });
 
   it('shows an admin anyone’s job', async () => {
@@ -206,13 +210,7 @@ describe('GET /v1/jobs/{id}', () => {
     );
     const res = await clientOf(jobs.app, owner).get(`/v1/jobs/${later}`);
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({
-      id: later,
-      type: 'email.welcome',
-      attempts: 0,
-      updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      status: 'pending',
-    });
+    expect(res.body.data).toEqual(statusView(later, 'email.welcome', 0, { status: 'pending' }));
     expect((await clientOf(jobs.app, other).get(`/v1/jobs/${later}`)).status).toBe(404);
   });
 
@@ -324,21 +322,25 @@ describe('maintenance.token-cleanup', () => {
 });
 
 describe('maintenance.housekeeping', () => {
-  it('publishes outbox rows left behind, and deletes old usage rows', async () => {
-    const staged = (createdAt: Date) => {
-      const id = randomUUID();
-      return {
+  /** A welcome email's outbox row, as a request staged it at `createdAt`. */
+  const staged = (createdAt: Date, fields: Partial<typeof outbox.$inferInsert> = {}) => {
+    const id = randomUUID();
+    return {
+      id,
+      type: 'email.welcome',
+      message: {
         id,
         type: 'email.welcome',
-        message: {
-          id,
-          type: 'email.welcome',
-          payload: { to: 'left-behind@example.com', name: 'Left Behind' },
-        },
-        priority: 'normal',
-        createdAt,
-      };
+        payload: { to: 'left-behind@example.com', name: 'Left Behind' },
+        ownerId: owner.id,
+      },
+      priority: 'normal',
+      createdAt,
+      ...fields,
     };
+  };
+
+  it('publishes outbox rows left behind, and deletes old usage rows', async () => {
     const leftBehind = staged(new Date(Date.now() - 60_000));
     const inFlight = staged(new Date());
     const keyId = randomUUID();
@@ -391,22 +393,8 @@ describe('maintenance.housekeeping', () => {
 
   it('drains more than a page in one run, past rows that are no job and one QStash refuses', async () => {
     const base = Date.now() - 10 * 60_000;
-    const row = (offsetMs: number, fields: Partial<typeof outbox.$inferInsert> = {}) => {
-      const id = randomUUID();
-      return {
-        id,
-        type: 'email.welcome',
-        message: {
-          id,
-          type: 'email.welcome',
-          payload: { to: 'swept@example.com', name: 'Swept' },
-          ownerId: owner.id,
-        },
-        priority: 'low',
-        createdAt: new Date(base + offsetMs),
-        ...fields,
-      };
-    };
+    const row = (offsetMs: number, fields: Partial<typeof outbox.$inferInsert> = {}) =>
+      staged(new Date(base + offsetMs), fields);
     // Oldest first: what the sweep meets at the head of its first page.
     const noJob = row(0, { message: { note: 'not a job' } });
     const unknownPriority = row(1, { priority: 'urgent' });
