@@ -1,6 +1,7 @@
 // The Hono environment every route and middleware shares: dependencies and per-request values.
 import type { UserRole } from './db/schema.ts';
 import type { Deps } from './deps.ts';
+import type { Delivery } from './jobs/job-delivery.ts';
 import type { CachePrefetch } from './lib/cache.ts';
 import type { LogFields } from './lib/logger.ts';
 import type { RateLimitPolicyName } from './lib/rate-limit-policies.ts';
@@ -43,8 +44,8 @@ export interface AppVariables {
   apiKeyCheck?: PendingApiKeyCheck;
   /** A route's cache read, started with the rate limit (src/lib/request-cache.ts). */
   cachePrefetch?: CachePrefetch;
-  /** The raw body whose QStash signature was verified (src/middleware/qstash-signature.ts). */
-  signedBody: Uint8Array;
+  /** On QStash's routes, the delivery the signing middleware verified (verifiedDelivery). */
+  delivery?: Delivery;
   /** Route policies' checks begun with the general rate limit (src/middleware/rate-limit.ts). */
   startedRateLimits?: Partial<Record<RateLimitPolicyName, StartedRateLimit>>;
 }

@@ -2,13 +2,14 @@
 // GET /health and /health/ready. Every answer is the API's envelope, every request one log line.
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { type JobRuntime, runJobDelivery } from '../src/jobs/job-delivery.ts';
+import { type Delivery, type JobRuntime, runJobDelivery } from '../src/jobs/job-delivery.ts';
 import { errorBody, type Meta, successBody } from '../src/lib/envelope.ts';
-import { unexpected } from '../src/lib/error-handler.ts';
+import { serverFault, unexpected } from '../src/lib/error-handler.ts';
 import { AppError } from '../src/lib/errors.ts';
 import {
   type QstashSignatureOptions,
   requireQstashSignature,
+  verifiedDelivery,
 } from '../src/middleware/qstash-signature.ts';
 import { acceptedRequestId, requestIdHeader } from '../src/middleware/request-id.ts';
 import type { WorkerDeps } from './deps.ts';
@@ -20,8 +21,8 @@ interface WorkerEnv {
     requestId: string;
     /** Added to the request's log line. */
     event: Record<string, unknown>;
-    /** The raw body whose QStash signature was verified. */
-    signedBody: Uint8Array;
+    /** The delivery the signing middleware verified (verifiedDelivery). */
+    delivery?: Delivery;
   };
 }
 
@@ -101,12 +102,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
       if (!nodeJobTypes.has(type)) {
         throw new AppError('NOT_FOUND', `No job type ${type} runs on this worker`);
       }
-      const done = await runJobDelivery(
-        runtime,
-        handlers,
-        { body: c.var.signedBody, messageId: c.req.header('upstash-message-id') ?? '' },
-        type,
-      );
+      const done = await runJobDelivery(runtime, handlers, verifiedDelivery(c), type);
       c.var.event.job = { key: done.key, type: done.type, duplicate: done.duplicate };
       return c.json(successBody(done, meta(c.var.requestId)));
     },
@@ -118,13 +114,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
 
   app.onError((thrown, c) => {
     if (!(thrown instanceof AppError)) return answerError(c, unexpected(thrown, c.var.event));
-    if (thrown.status >= 500) {
-      const { cause } = thrown;
-      c.var.event.error = {
-        code: thrown.code,
-        cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause ?? ''),
-      };
-    }
+    if (thrown.status >= 500) c.var.event.error = serverFault(thrown);
     return answerError(c, thrown);
   });
 

@@ -1,8 +1,8 @@
 // `npm run schedules:sync`: makes QStash hold exactly the schedules declared in
 // src/jobs/schedules.ts. Each is created or updated under its fixed id (QStash upserts on
-// Upstash-Schedule-Id), then this deployment's schedules no longer declared are deleted;
-// schedules with other ids (another deployment's, another application's) are left alone. Running
-// it twice changes nothing the second time.
+// Upstash-Schedule-Id), then this deployment's schedules no longer declared are deleted (its ids,
+// and any schedule calling its job endpoints); other deployments' and other applications'
+// schedules are left alone. Running it twice changes nothing the second time.
 import { Client } from '@upstash/qstash';
 import { ConfigError, configSchema, parseEnv } from '../config.ts';
 import { type ScheduleRequest, scheduleIdPrefix, scheduleRequests } from '../jobs/schedules.ts';
@@ -23,7 +23,7 @@ export interface SyncReport {
 }
 
 async function putSchedules(
-  options: Pick<SyncOptions, 'qstashUrl' | 'qstashToken' | 'apiPublicUrl'>,
+  options: SyncOptions,
   declared: ScheduleRequest[],
 ): Promise<SyncReport> {
   // No client retries: an unreachable QStash is reported at once rather than after a backoff.
@@ -43,9 +43,18 @@ async function putSchedules(
     }),
   );
   const kept = new Set(upserted);
+  const prefix = scheduleIdPrefix(options.apiPublicUrl);
+  // A schedule that calls this deployment's job endpoints is ours too, whatever its id: one left
+  // under an id from before the ids named the deployment would otherwise run beside its successor.
+  const ourEndpoints = [`${options.apiPublicUrl}/jobs/`, `${options.jobsBaseUrl}/jobs/`];
   const stale = (await client.schedules.list())
-    .map((schedule) => schedule.scheduleId)
-    .filter((id) => id.startsWith(scheduleIdPrefix(options.apiPublicUrl)) && !kept.has(id));
+    .filter(
+      ({ scheduleId, destination }) =>
+        !kept.has(scheduleId) &&
+        (scheduleId.startsWith(prefix) ||
+          ourEndpoints.some((endpoint) => destination.startsWith(endpoint))),
+    )
+    .map((schedule) => schedule.scheduleId);
   await Promise.all(stale.map((id) => client.schedules.delete(id)));
   return { upserted, deleted: stale };
 }
@@ -94,6 +103,7 @@ if (import.meta.main) {
         qstashUrl: env.QSTASH_URL,
         qstashToken: env.QSTASH_TOKEN,
         apiPublicUrl: env.API_PUBLIC_URL,
+        jobsBaseUrl: env.JOBS_BASE_URL,
       },
       declared,
     );

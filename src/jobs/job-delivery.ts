@@ -1,9 +1,9 @@
 // One delivery of a job, the same on the edge and on the Node worker, once the signing middleware
 // (src/middleware/qstash-signature.ts) has checked it: read the job, claim it, run its handler,
-// and answer in the terms QStash acts on. 2xx: done (also for a repeated delivery of a finished job, which runs nothing). 489 with
-// Upstash-NonRetryable-Error: this job can never succeed, so QStash moves it to the DLQ at once
-// instead of retrying. 429 with Retry-After: another delivery holds the job. 503: a transient
-// failure, retried with the type's backoff.
+// and answer in the terms QStash acts on. 2xx: done (also for a repeated delivery of a finished
+// job, which runs nothing). 489 with Upstash-NonRetryable-Error: this job can never succeed, so
+// QStash moves it to the DLQ at once instead of retrying. 429 with Retry-After: another delivery
+// holds the job. 503: a transient failure, retried with the type's backoff.
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import {

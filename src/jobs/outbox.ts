@@ -9,7 +9,13 @@ import type { Database } from '../db/client.ts';
 import { type OutboxRow, outbox } from '../db/schema.ts';
 import { isRefusedByQueue } from '../lib/queue.ts';
 import { type JobMessage, type JobPriority, jobMessageSchema, jobPriorities } from './catalogue.ts';
-import { type EnqueueDeps, type PreparedJob, type Publishable, publishJobs } from './enqueue.ts';
+import {
+  type EnqueueDeps,
+  type PreparedJob,
+  type Publishable,
+  publishJobs,
+  publishRequest,
+} from './enqueue.ts';
 
 /** The insert to put in the same `db.batch([...])` as the change the job follows. */
 export function stageJob(db: Database, job: PreparedJob): BatchItem<'sqlite'> {
@@ -62,59 +68,93 @@ interface PublishCounts {
   failed: number;
 }
 
-/** Publishes the jobs in one request and deletes their rows; a failure is noted on the rows. */
-async function publishBatchOf(
-  deps: OutboxDeps,
-  jobs: Publishable[],
-): Promise<PublishCounts & { error?: unknown }> {
-  const ids = jobs.map((job) => job.id);
-  try {
-    await publishJobs(deps, jobs);
-  } catch (error) {
-    const reason = String(error);
-    deps.logger.warn('outbox publish failed; the sweep retries it', {
-      jobIds: ids,
-      types: [...new Set(jobs.map((job) => job.type))],
-      error: reason,
+interface Failure {
+  job: Publishable;
+  error: unknown;
+}
+
+/** How many jobs of a refused batch are sent on their own at once. */
+const aloneInFlight = 6;
+
+/** Sends each job in its own request, a few at a time; resolves with those QStash did not take. */
+async function publishEachAlone(deps: OutboxDeps, jobs: Publishable[]): Promise<Failure[]> {
+  const failures: Failure[] = [];
+  for (let start = 0; start < jobs.length; start += aloneInFlight) {
+    const chunk = jobs.slice(start, start + aloneInFlight);
+    const errors = await Promise.all(
+      chunk.map((job) =>
+        deps.queue.publish(publishRequest(deps.config, job)).then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      ),
+    );
+    chunk.forEach((job, index) => {
+      if (errors[index] !== undefined) failures.push({ job, error: errors[index] });
     });
-    await deps.db
-      .update(outbox)
-      .set({ attempts: sql`${outbox.attempts} + 1`, lastError: reason.slice(0, 500) })
-      .where(inArray(outbox.id, ids));
-    return { published: 0, failed: jobs.length, error };
   }
-  await deps.db.delete(outbox).where(inArray(outbox.id, ids));
-  return { published: jobs.length, failed: 0 };
+  return failures;
 }
 
 /**
  * Publishes the jobs in one request, then deletes their rows in one statement. When QStash does
  * not take them, the rows stay with the error for the sweep; when it refuses what it was sent, each
- * job is sent on its own, so one it will never take does not hold back the others.
+ * job is sent on its own, so one it will never take does not hold back the others. `queueDown`
+ * says QStash took nothing for a reason of its own (unreachable, failing, a refused token).
  */
-export async function publishStaged(deps: OutboxDeps, jobs: Publishable[]): Promise<PublishCounts> {
-  if (jobs.length === 0) return { published: 0, failed: 0 };
-  const together = await publishBatchOf(deps, jobs);
-  if (jobs.length === 1 || !isRefusedByQueue(together.error)) {
-    return { published: together.published, failed: together.failed };
+export async function publishStaged(
+  deps: OutboxDeps,
+  jobs: Publishable[],
+): Promise<PublishCounts & { queueDown: boolean }> {
+  if (jobs.length === 0) return { published: 0, failed: 0, queueDown: false };
+  let failures: Failure[] = [];
+  try {
+    await publishJobs(deps, jobs);
+  } catch (error) {
+    failures =
+      jobs.length > 1 && isRefusedByQueue(error)
+        ? await publishEachAlone(deps, jobs)
+        : jobs.map((job) => ({ job, error }));
   }
-  const alone = await Promise.all(jobs.map((job) => publishBatchOf(deps, [job])));
+  const failed = new Set(failures.map(({ job }) => job.id));
+  const published = jobs.filter((job) => !failed.has(job.id)).map((job) => job.id);
+  if (failures.length > 0) {
+    deps.logger.warn('outbox publish failed; the sweep retries it', {
+      jobIds: [...failed],
+      types: [...new Set(failures.map(({ job }) => job.type))],
+      error: String(failures[0]?.error),
+    });
+  }
+  // One round trip for the lot: the published rows go, the others keep their error.
+  await deps.db.batch([
+    deps.db.delete(outbox).where(inArray(outbox.id, published)),
+    ...failures.map(({ job, error }) =>
+      deps.db
+        .update(outbox)
+        .set({ attempts: sql`${outbox.attempts} + 1`, lastError: String(error).slice(0, 500) })
+        .where(eq(outbox.id, job.id)),
+    ),
+  ]);
   return {
-    published: alone.reduce((sum, counts) => sum + counts.published, 0),
-    failed: alone.reduce((sum, counts) => sum + counts.failed, 0),
+    published: published.length,
+    failed: failures.length,
+    queueDown: failures.some(({ error }) => !isRefusedByQueue(error)),
   };
 }
 
 /** Rows younger than this are still being published by their own request. */
 const sweepGraceMs = 30_000;
 const sweepPageSize = 100;
-/** Bounds one run's time; what is left waits for the next run. */
-const sweepMaxPages = 20;
+/**
+ * Bounds one run's time and a Worker's subrequests (about four a page); what is left waits for
+ * the next run.
+ */
+const sweepMaxPages = 10;
 
 /**
  * Publishes what requests left behind, oldest first, a page at a time until none is left (or
- * sweepMaxPages), and stops early when QStash takes none of a page. Pages follow on from the last
- * row read, so rows that are no job message, and are left for an operator, never block the rest.
+ * sweepMaxPages), and stops early when QStash is down. Pages follow on from the last row read, so
+ * rows QStash refuses and rows that are no job message, left for an operator, never block the rest.
  */
 export async function sweepOutbox(
   deps: OutboxDeps,
@@ -151,8 +191,7 @@ export async function sweepOutbox(
     totals.published += counts.published;
     totals.failed += counts.failed;
     last = rows.at(-1);
-    if (last === undefined || rows.length < sweepPageSize) break;
-    if (counts.failed > 0 && counts.published === 0) break;
+    if (last === undefined || rows.length < sweepPageSize || counts.queueDown) break;
   }
   return totals;
 }

@@ -1,40 +1,37 @@
 // Which backend let a request down. An error no code path expected is our bug (500), unless its
-// cause is a backend that could not be reached or was overloaded: then the client hears 503, as
-// for a rate-limit check that Redis could not answer, and may try again.
-
-import { QueueError } from './queue.ts';
-import { RedisError } from './redis.ts';
+// cause is a backend that could not be reached, failed or was busy: then the client hears 503, as
+// for a rate-limit check that Redis could not answer, and may try again. What a retry cannot fix
+// (a wrong statement, a refused token, a Redis command error, a message QStash refuses) stays 500.
+import { LibsqlError } from '@libsql/client/http';
+import { isRefusedByQueue, QueueError } from './queue.ts';
+import { RedisCommandError, RedisError } from './redis.ts';
 
 export type Backend = 'database' | 'redis' | 'queue';
 
 /** The database could not be reached: what the libSQL client's fetch throws instead of a TypeError. */
-export class DatabaseUnreachableError extends Error {
+class DatabaseUnreachableError extends Error {
   override name = 'DatabaseUnreachableError';
 }
 
-// libSQL's codes for a server that failed or was busy, as opposed to a statement that was wrong
-// (SQLITE_CONSTRAINT, SQLITE_ERROR), which is ours to fix and stays a 500.
-const transientDatabaseCodes = new Set([
-  'SERVER_ERROR',
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-  'HRANA_CLOSED_ERROR',
-  'STREAM_EXPIRED',
-]);
+// libSQL's codes for a database that was busy or dropped the stream, as opposed to a statement
+// that was wrong (SQLITE_CONSTRAINT, SQLITE_ERROR). Batches throw LibsqlBatchError, a subclass.
+const transientDatabaseCodes = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'STREAM_EXPIRED']);
 
 function isTransientDatabaseError(error: Error): boolean {
   if (error instanceof DatabaseUnreachableError) return true;
-  const code = (error as { code?: unknown }).code;
-  return (
-    error.name === 'LibsqlError' && typeof code === 'string' && transientDatabaseCodes.has(code)
-  );
+  if (error instanceof LibsqlError) return transientDatabaseCodes.has(error.code);
+  // The libSQL client wraps a server's non-2xx answer in this (named by a string, so it survives
+  // minification); a 401 or 404 means our URL or token is wrong, which a retry cannot fix.
+  const status = (error as { status?: unknown }).status;
+  return error.name === 'HttpServerError' && typeof status === 'number' && status >= 500;
 }
 
 /** The backend whose failure `error` is, through any wrapping (drizzle's, the clients'), if any. */
 export function faultyBackend(error: unknown): Backend | undefined {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof RedisError) return 'redis';
-    if (cause instanceof QueueError) return 'queue';
+    if (cause instanceof RedisError)
+      return cause instanceof RedisCommandError ? undefined : 'redis';
+    if (cause instanceof QueueError) return isRefusedByQueue(cause) ? undefined : 'queue';
     if (isTransientDatabaseError(cause)) return 'database';
   }
   return undefined;

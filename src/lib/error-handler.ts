@@ -29,11 +29,19 @@ function fromHttpException(error: HTTPException): AppError {
   return new AppError(code, error.message || code.toLowerCase().replaceAll('_', ' '));
 }
 
+/** What the log line says of an AppError the server answered 5xx for: its code and its cause. */
+export function serverFault(error: AppError): { code: string; cause: string } {
+  const { cause } = error;
+  return {
+    code: error.code,
+    cause:
+      cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause ?? error.message),
+  };
+}
+
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof AppError) {
-    if (error.status >= 500) {
-      c.var.event.error = { code: error.code, cause: String(error.cause ?? error.message) };
-    }
+    if (error.status >= 500) c.var.event.error = serverFault(error);
     return errorResponse(c, error);
   }
   if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));

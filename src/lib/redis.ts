@@ -18,6 +18,11 @@ export class RedisError extends Error {
   override name = 'RedisError';
 }
 
+/** Redis refused one command (WRONGTYPE, a script error): the command's fault, not an outage. */
+export class RedisCommandError extends RedisError {
+  override name = 'RedisCommandError';
+}
+
 export interface RedisOptions {
   /** The REST URL, e.g. `UPSTASH_REDIS_REST_URL`. */
   url: string;
@@ -96,8 +101,8 @@ export function deserialize(raw: unknown): unknown {
   }
 }
 
-function commandError(command: Command, error: string): RedisError {
-  return new RedisError(`${String(command[0]).toUpperCase()} failed: ${error}`);
+function commandError(command: Command, error: string): RedisCommandError {
+  return new RedisCommandError(`${String(command[0]).toUpperCase()} failed: ${error}`);
 }
 
 async function failureDetail(response: Response): Promise<string> {

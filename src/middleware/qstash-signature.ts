@@ -2,8 +2,10 @@
 // worker: the Upstash-Signature must cover the raw body bytes and the URL QStash was given (the
 // public origin from config plus the path, never the Host header a proxy may rewrite). A refusal
 // is a 401 naming the failed check, thrown before any handler runs; the handler then reads the
-// bytes that were verified from `signedBody`, never the request body again.
+// delivery (the bytes that were verified, and QStash's message id) from `delivery`, never the
+// request body again.
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Delivery } from '../jobs/job-delivery.ts';
 import { type QstashKeys, verifyQstashSignature } from '../lib/signatures/qstash.ts';
 
 export interface QstashSignatureOptions {
@@ -14,11 +16,12 @@ export interface QstashSignatureOptions {
   now: () => number;
 }
 
-export interface SignedBodyEnv {
-  Variables: { signedBody: Uint8Array };
+/** Where the middleware leaves the delivery for the route behind it. */
+interface DeliveryEnv {
+  Variables: { delivery?: Delivery };
 }
 
-export function requireQstashSignature<E extends SignedBodyEnv>(
+export function requireQstashSignature<E extends DeliveryEnv>(
   optionsOf: (c: Context<E>) => QstashSignatureOptions,
 ): MiddlewareHandler<E> {
   return async (c, next) => {
@@ -34,7 +37,17 @@ export function requireQstashSignature<E extends SignedBodyEnv>(
       keys,
       Math.floor(now() / 1000),
     );
-    c.set('signedBody', body);
+    c.set('delivery', { body, messageId: c.req.header('upstash-message-id') ?? '' });
     await next();
   };
+}
+
+/**
+ * The delivery the middleware verified. A route registered without the middleware fails closed:
+ * it throws rather than act on a body nobody checked.
+ */
+export function verifiedDelivery(c: { var: { delivery?: Delivery } }): Delivery {
+  const { delivery } = c.var;
+  if (delivery === undefined) throw new Error('a QStash route without requireQstashSignature');
+  return delivery;
 }

@@ -418,7 +418,7 @@ describe('maintenance.housekeeping', () => {
       [noJob.id, unknownPriority.id, refusedByQstash.id].sort(),
     );
     expect(left.find((job) => job.id === refusedByQstash.id)).toMatchObject({
-      attempts: 2,
+      attempts: 1,
       last_error: expect.stringContaining('400'),
     });
     const last = publishable.at(-1)?.id ?? '';
@@ -427,6 +427,26 @@ describe('maintenance.housekeeping', () => {
       ownerId: owner.id,
       state: { status: 'pending' },
     });
+  });
+
+  it('gets past a whole page of rows QStash refuses to the rows behind them', async () => {
+    const base = Date.now() - 20 * 60_000;
+    const refused = Array.from({ length: 100 }, (_, index) =>
+      staged(new Date(base + index), { notBefore: -1 }),
+    );
+    const behind = Array.from({ length: 3 }, (_, index) => staged(new Date(base + 1_000 + index)));
+    await jobs.deps.db.insert(outbox).values([...refused, ...behind]);
+
+    const result = await sweepOutbox(jobs.deps);
+
+    expect(result.failed).toBeGreaterThanOrEqual(refused.length);
+    const ours = [...refused, ...behind].map((job) => job.id);
+    const { rows: left } = await jobs.sql.execute({
+      sql: `SELECT id, attempts FROM outbox WHERE id IN (${ours.map(() => '?').join(',')})`,
+      args: ours,
+    });
+    expect(left.map((job) => job.id).sort()).toEqual(refused.map((job) => job.id).sort());
+    expect(new Set(left.map((job) => job.attempts))).toEqual(new Set([1]));
   });
 
   it('deletes API keys expired or revoked over 30 days ago, with their usage, and keeps the rest', async () => {

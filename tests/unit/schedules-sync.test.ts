@@ -54,12 +54,19 @@ describe('syncSchedules', () => {
         cron: '30 3 * * *',
       });
     }
+    // Under an id from before ids named the deployment, calling our endpoint: ours all the same.
+    await client.schedules.create({
+      scheduleId: 'nexus-edge-housekeeping',
+      destination: `${apiPublicUrl}/jobs/maintenance.housekeeping`,
+      cron: '0 * * * *',
+    });
 
     const first = await syncSchedules(options());
     const second = await syncSchedules(options());
 
     const ids = [`${ours}token-cleanup`, `${ours}weekly-digest`, `${ours}housekeeping`];
-    expect(first).toEqual({ upserted: ids, deleted: [`${ours}old`] });
+    expect(first.upserted).toEqual(ids);
+    expect(first.deleted.sort()).toEqual([`${ours}old`, 'nexus-edge-housekeeping'].sort());
     expect(second).toEqual({ upserted: ids, deleted: [] });
 
     const listed = await client.schedules.list();

@@ -4,10 +4,10 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { type JobType, jobTypesOn } from '../../jobs/catalogue.ts';
-import { type Delivery, runJobDelivery } from '../../jobs/job-delivery.ts';
+import { runJobDelivery } from '../../jobs/job-delivery.ts';
 import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
-import { requireQstashSignature } from '../../middleware/qstash-signature.ts';
+import { requireQstashSignature, verifiedDelivery } from '../../middleware/qstash-signature.ts';
 import { createDeadJobsRepository } from './dead-jobs.repository.ts';
 import { edgeJobHandlers } from './edge-job-handlers.ts';
 import { recordFailureCallback } from './failure-callback.ts';
@@ -24,15 +24,10 @@ export const edgeQstashSignature = requireQstashSignature<AppEnv>((c) => {
   };
 });
 
-/** What the signing middleware let through: the verified bytes and QStash's message id. */
-function deliveryOf(c: Context<AppEnv>): Delivery {
-  return { body: c.var.signedBody, messageId: c.req.header('upstash-message-id') ?? '' };
-}
-
 /**
- * 200 with { key, type, duplicate, result }; 404 for a type the edge does not run. Refusals are
- * AppErrors that the error handler answers with their status and headers (401, 429 + Retry-After,
- * 489 + Upstash-NonRetryable-Error, 503).
+ * 200 with { key, type, duplicate, result }; 404 for a (signed) delivery of a type the edge does
+ * not run. Refusals are AppErrors that the error handler answers with their status and headers
+ * (429 + Retry-After, 489 + Upstash-NonRetryable-Error, 503); the middleware's are 401s.
  */
 export async function jobDeliveryHandler(c: Context<AppEnv>): Promise<Response> {
   const type = c.req.param('type') ?? '';
@@ -44,7 +39,7 @@ export async function jobDeliveryHandler(c: Context<AppEnv>): Promise<Response> 
   const done = await runJobDelivery(
     { jobState: deps.jobState, logger: deps.logger },
     edgeJobHandlers(deps),
-    deliveryOf(c),
+    verifiedDelivery(c),
     type as JobType,
   );
   return ok(
@@ -64,7 +59,7 @@ export async function failureCallbackHandler(c: Context<AppEnv>): Promise<Respon
       clock: deps.clock,
       logger: deps.logger,
     },
-    c.var.signedBody,
+    verifiedDelivery(c).body,
   );
   return ok(c, { id: deadJob.id, type: deadJob.type }, 200);
 }
