@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import type { Benchmark } from './benchmark.ts';
 import { bundleSize } from './bundle-size.ts';
 import { loginCpu } from './login-cpu.ts';
+import { readCpu } from './read-cpu.ts';
 import { roundTrips } from './round-trips.ts';
 import { workerStartup } from './worker-startup.ts';
 
-const benchmarks: Benchmark[] = [bundleSize, workerStartup, loginCpu, roundTrips];
+const benchmarks: Benchmark[] = [bundleSize, workerStartup, loginCpu, readCpu, roundTrips];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name));
