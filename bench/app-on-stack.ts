@@ -73,6 +73,19 @@ export async function startStackProcess(workDir: string): Promise<StackProcess> 
   return { env, close };
 }
 
+/** Runs `measure` against a stack process started in `workDir`, and stops the stack after. */
+export async function withStackProcess<T>(
+  workDir: string,
+  measure: (stack: StackProcess) => Promise<T>,
+): Promise<T> {
+  const stack = await startStackProcess(workDir);
+  try {
+    return await measure(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
 /** Fixed, benchmark-only JWT settings: the first key signs. */
 export const benchJwtVars = {
   JWT_SIGNING_KEYS: 'bench-1:bench.only.signing.secret!of-at-least-32-bytes',
@@ -158,4 +171,31 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1
     ? (sorted[middle] ?? 0)
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/**
+ * The median CPU (user + system, every thread of this process, so libuv's pool too) and wall time
+ * of one call of `work`, after `warmUp` calls; `after` runs between calls, outside the count.
+ */
+export async function medianCost(
+  work: () => Promise<unknown>,
+  options: { runs: number; warmUp: number; after?: () => Promise<unknown> },
+): Promise<{ cpuUs: number; wallMs: number }> {
+  const after = options.after ?? (async () => {});
+  for (let i = 0; i < options.warmUp; i += 1) {
+    await work();
+    await after();
+  }
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let i = 0; i < options.runs; i += 1) {
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+    await work();
+    wall.push(performance.now() - start);
+    const used = process.cpuUsage(cpuBefore);
+    cpu.push(used.user + used.system);
+    await after();
+  }
+  return { cpuUs: median(cpu), wallMs: median(wall) };
 }

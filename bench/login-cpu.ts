@@ -7,51 +7,27 @@ import {
   benchAccount,
   benchApp,
   loginBenchAccount,
-  median,
+  medianCost,
   registerBenchAccount,
-  startStackProcess,
+  withStackProcess,
 } from './app-on-stack.ts';
 import type { Benchmark } from './benchmark.ts';
 
 const runs = 15;
 const warmUp = 3;
 
-/** CPU (user + system, every thread of this process: PBKDF2 runs on libuv's pool) and wall time. */
-async function measure(work: () => Promise<unknown>): Promise<{ cpuMs: number; wallMs: number }> {
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  await work();
-  const wallMs = performance.now() - start;
-  const used = process.cpuUsage(cpu);
-  return { cpuMs: (used.user + used.system) / 1000, wallMs };
-}
-
-async function medians(
-  work: () => Promise<unknown>,
-  after: () => Promise<unknown> = async () => {},
-) {
-  for (let i = 0; i < warmUp; i += 1) {
-    await work();
-    await after();
-  }
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const { cpuMs, wallMs } = await measure(work);
-    await after();
-    cpu.push(cpuMs);
-    wall.push(wallMs);
-  }
-  return { cpuMs: median(cpu), wallMs: median(wall) };
+/** Median CPU and wall time in milliseconds (PBKDF2 runs on libuv's pool, which is counted). */
+async function medians(work: () => Promise<unknown>, after?: () => Promise<unknown>) {
+  const { cpuUs, wallMs } = await medianCost(work, { runs, warmUp, ...(after && { after }) });
+  return { cpuMs: cpuUs / 1000, wallMs };
 }
 
 const ms = (value: number) => `${value.toFixed(2).padStart(7)} ms`;
 
 export const loginCpu: Benchmark = {
   name: 'login-cpu',
-  async run(workDir) {
-    const stack = await startStackProcess(workDir);
-    try {
+  run: (workDir) =>
+    withStackProcess(workDir, async (stack) => {
       const app = benchApp(stack.env);
       await registerBenchAccount(app);
       const login = await medians(
@@ -72,8 +48,5 @@ export const loginCpu: Benchmark = {
         ],
         overBudget: [],
       };
-    } finally {
-      await stack.close();
-    }
-  },
+    }),
 };

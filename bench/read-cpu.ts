@@ -10,9 +10,9 @@ import { UpstashRedis } from '../src/lib/redis.ts';
 import {
   benchApp,
   loginBenchAccount,
-  median,
+  medianCost,
   registerBenchAccount,
-  startStackProcess,
+  withStackProcess,
 } from './app-on-stack.ts';
 import type { Benchmark } from './benchmark.ts';
 
@@ -23,24 +23,15 @@ const budgetUs = 150;
 
 /** Median CPU (user + system) of one call of `work`, in microseconds. */
 async function medianCpuUs(work: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < warmUp; i += 1) await work();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const before = process.cpuUsage();
-    await work();
-    const used = process.cpuUsage(before);
-    samples.push(used.user + used.system);
-  }
-  return median(samples);
+  return (await medianCost(work, { runs, warmUp })).cpuUs;
 }
 
 const us = (value: number) => `${value.toFixed(0).padStart(5)} us`;
 
 export const readCpu: Benchmark = {
   name: 'read-cpu',
-  async run(workDir) {
-    const stack = await startStackProcess(workDir);
-    try {
+  run: (workDir) =>
+    withStackProcess(workDir, async (stack) => {
       const app = benchApp(stack.env);
       const userId = await registerBenchAccount(app);
       const token = await loginBenchAccount(app);
@@ -75,8 +66,5 @@ export const readCpu: Benchmark = {
             ? []
             : [`an authenticated read from cache costs ${ours.toFixed(0)} us > ${budgetUs} us`],
       };
-    } finally {
-      await stack.close();
-    }
-  },
+    }),
 };
