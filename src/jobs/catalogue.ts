@@ -60,6 +60,8 @@ export const jobPayloads = {
 } as const;
 
 export type JobType = keyof typeof jobPayloads;
+export type JobPayload<T extends JobType> = z.infer<(typeof jobPayloads)[T]>;
+export const jobTypes = Object.keys(jobPayloads) as JobType[];
 
 /**
  * Payload fields that carry a live secret (a reset or verification link holds its token): kept
@@ -69,8 +71,6 @@ export const secretPayloadFields: Partial<Record<JobType, readonly string[]>> = 
   'email.verification': ['link'],
   'email.password-reset': ['link'],
 };
-export type JobPayload<T extends JobType> = z.infer<(typeof jobPayloads)[T]>;
-export const jobTypes = Object.keys(jobPayloads) as JobType[];
 
 export interface JobDefinition {
   /** 'node': delivered to `${JOBS_BASE_URL}/jobs/<type>`; 'edge': to `${API_PUBLIC_URL}/jobs/<type>`. */

@@ -29,13 +29,14 @@ function fromHttpException(error: HTTPException): AppError {
   return new AppError(code, error.message || code.toLowerCase().replaceAll('_', ' '));
 }
 
+const errorLine = (error: Error) => `${error.name}: ${error.message}`;
+
 /** What the log line says of an AppError the server answered 5xx for: its code and its cause. */
 export function serverFault(error: AppError): { code: string; cause: string } {
   const { cause } = error;
   return {
     code: error.code,
-    cause:
-      cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause ?? error.message),
+    cause: cause instanceof Error ? errorLine(cause) : String(cause ?? error.message),
   };
 }
 
@@ -55,7 +56,7 @@ export function unexpected(error: Error, event: { error?: unknown }): AppError {
     event.error = {
       code: 'SERVICE_UNAVAILABLE',
       backend,
-      cause: `${error.name}: ${error.message}`,
+      cause: errorLine(error),
     };
     return new AppError('SERVICE_UNAVAILABLE', 'Temporarily unable to serve this request', {
       details: { backend },
