@@ -4,12 +4,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import type { Deps } from './deps.ts';
+import { type Deps, forRequest } from './deps.ts';
 import { methodIndex } from './lib/allowed-methods.ts';
 import { handleError, notFoundOrMethodNotAllowed, validationHook } from './lib/error-handler.ts';
 import { prefetchTokenRevocation } from './middleware/auth.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { requestDeadline } from './middleware/request-deadline.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsPolicy, securityHeaders } from './middleware/security.ts';
@@ -39,7 +40,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use('*', async (c, next) => {
-    c.set('deps', deps);
+    c.set('deps', forRequest(deps));
     await next();
   });
   app.use('*', requestId());
@@ -53,6 +54,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   registerHealth(app);
   // QStash's deliveries: signed, never rate limited by address, carrying no user credentials.
   registerJobDeliveries(app);
+  // Every route below answers within REQUEST_TIMEOUT_MS; a job runs as long as QStash waits.
+  app.use('*', requestDeadline(deps.config.REQUEST_TIMEOUT_MS));
   // Partners' webhooks: signed, metered per partner and address by their own policy.
   registerWebhooks(app);
   // Right before the rate limit: the access token's deny-list read leaves with its check.

@@ -88,6 +88,16 @@ export const configSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   /** How long a readiness probe waits for each backend. */
   HEALTH_TIMEOUT_MS: positiveInt.default(1_500),
+  /**
+   * How long one database request may take: then the request that made it answers 503 naming the
+   * database. A write that timed out may still have been applied.
+   */
+  DATABASE_TIMEOUT_MS: positiveInt.default(5_000),
+  /**
+   * How long the API may take to answer: then it answers 503 and logs the request as timed out.
+   * Health probes have their own bound, and QStash's deliveries the one each job was sent with.
+   */
+  REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   RATE_LIMIT_GENERAL: rateLimitRule.prefault('100/15m'),
   RATE_LIMIT_AUTH: rateLimitRule.prefault('5/15m'),
   RATE_LIMIT_SIGNUP: rateLimitRule.prefault('5/1h'),

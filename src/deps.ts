@@ -1,5 +1,15 @@
-// Everything the app needs from the outside world, built once per isolate or process from the
-// parsed config and handed to createApp. Tests and every runtime wire the same app this way.
+// Everything the app needs from the outside world, handed to createApp. Two lifetimes:
+// - the isolate's (or process's): the parsed config, imported signing keys, the logger, the clock
+//   and the rate limiters' memory of blocked clients. None of it does I/O.
+// - the request's: every client that does I/O (database, Redis, QStash) and what is built on one.
+//   workerd ties each fetch to the request that started it, and when that request ends or is
+//   cancelled the fetch's promise never settles. A client shared across requests lets one
+//   request's fetch carry another's work: the libSQL client's concurrency queue starts a waiting
+//   query from the previous query's completion, in that request's context, and Redis
+//   auto-pipelining sends concurrent requests' commands in one fetch. When that request goes, the
+//   others' work hangs, and the libSQL client's slots are never given back. So `forRequest` builds
+//   them anew for each request: it opens no connection and costs some 20 us.
+// Tests and every runtime wire the same app this way.
 import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/client.ts';
 import { createJobStateStore, type JobStateStore } from './jobs/job-state.ts';
@@ -7,38 +17,67 @@ import { type AccessTokens, createAccessTokens } from './lib/access-tokens.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createQueue, type Queue } from './lib/queue.ts';
-import { createRateLimitPolicies, type RateLimitPolicies } from './lib/rate-limit-policies.ts';
+import {
+  type BlockedClients,
+  createRateLimitPolicies,
+  type RateLimitPolicies,
+  rememberBlockedClients,
+} from './lib/rate-limit-policies.ts';
 import { UpstashRedis } from './lib/redis.ts';
 
-export interface Deps {
+/** What lives as long as the isolate or process. */
+export interface SharedDeps {
   config: Config;
-  db: Database;
-  redis: UpstashRedis;
-  rateLimits: RateLimitPolicies;
-  queue: Queue;
   clock: Clock;
   logger: Logger;
   /** Signs and verifies access tokens with keys imported once per isolate. */
   tokens: AccessTokens;
+  /** Clients over a limit, refused from memory until their window ends (no round trip). */
+  blockedClients: BlockedClients;
+}
+
+/** The clients one request does its I/O with. */
+export interface Backends {
+  db: Database;
+  redis: UpstashRedis;
+  rateLimits: RateLimitPolicies;
+  queue: Queue;
   /** Each job's state (dedupe lease, progress, result), shared with the Node worker. */
   jobState: JobStateStore;
 }
 
-export function createDeps(config: Config): Deps {
+export interface Deps extends SharedDeps, Backends {}
+
+function connect(shared: SharedDeps): Backends {
+  const { config, clock } = shared;
   // Concurrent commands in one request (rate limit, deny list, cache read) share one round trip.
   const redis = new UpstashRedis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
   });
   return {
-    config,
-    db: createDatabase(config.TURSO_DATABASE_URL, config.TURSO_AUTH_TOKEN),
+    db: createDatabase(config.TURSO_DATABASE_URL, config.TURSO_AUTH_TOKEN, {
+      timeoutMs: config.DATABASE_TIMEOUT_MS,
+    }),
     redis,
-    rateLimits: createRateLimitPolicies(redis, config),
+    rateLimits: createRateLimitPolicies(redis, config, shared.blockedClients),
     queue: createQueue(config),
+    jobState: createJobStateStore(redis, () => clock.now().getTime()),
+  };
+}
+
+/** The Deps of one request: the shared parts as they are, with backend clients of its own. */
+export function forRequest(deps: Deps): Deps {
+  return { ...deps, ...connect(deps) };
+}
+
+export function createDeps(config: Config): Deps {
+  const shared: SharedDeps = {
+    config,
     clock: systemClock,
     logger: createLogger(config.LOG_LEVEL),
     tokens: createAccessTokens(config, systemClock),
-    jobState: createJobStateStore(redis, () => systemClock.now().getTime()),
+    blockedClients: rememberBlockedClients(),
   };
+  return { ...shared, ...connect(shared) };
 }

@@ -9,10 +9,19 @@ import * as schema from './schema.ts';
 
 export type Database = LibSQLDatabase<typeof schema>;
 
-export function createDatabase(url: string, authToken: string | undefined): Database {
+export interface DatabaseOptions {
+  /** How long one request to the database may take before it counts as unreachable. */
+  timeoutMs: number;
+}
+
+export function createDatabase(
+  url: string,
+  authToken: string | undefined,
+  { timeoutMs }: DatabaseOptions,
+): Database {
   const client = createClient({
     url,
-    fetch: databaseFetch,
+    fetch: (request: Request) => databaseFetch(request, timeoutMs),
     ...(authToken !== undefined && { authToken }),
   });
   return drizzle(client, { schema });

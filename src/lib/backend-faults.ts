@@ -37,12 +37,21 @@ export function faultyBackend(error: unknown): Backend | undefined {
   return undefined;
 }
 
-/** fetch for the libSQL client: a request that never reached the server says so by its type. */
-export async function databaseFetch(request: Request): Promise<Response> {
+/**
+ * fetch for the libSQL client: a request that never reached the server, or got no answer within
+ * `timeoutMs`, says so by its type. Without the bound, a database that stops answering holds every
+ * request that touches it until the client gives up.
+ */
+export async function databaseFetch(request: Request, timeoutMs: number): Promise<Response> {
   try {
-    return await fetch(request);
+    return await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof Error && error.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     throw new DatabaseUnreachableError(`libSQL unreachable: ${reason}`, { cause: error });
   }
 }

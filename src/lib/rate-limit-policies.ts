@@ -1,6 +1,6 @@
 // The named rate-limit policies: how many requests per window, and what happens when Redis
-// cannot answer. Their limiters are built once per isolate with the other dependencies, so the
-// ephemeral cache of blocked clients outlives a single request.
+// cannot answer. Their limiters are built for each request, on that request's Redis client; the
+// memory of blocked clients is kept per isolate, so it outlives a single request.
 import type { Config, RateLimitRule } from '../config.ts';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
 import type { UpstashRedis } from './redis.ts';
@@ -29,7 +29,25 @@ export type RateLimitPolicies = Readonly<Record<RateLimitPolicyName, RateLimitPo
 
 export type { RateLimitResult } from './fixed-window-limiter.ts';
 
-export function createRateLimitPolicies(redis: UpstashRedis, config: Config): RateLimitPolicies {
+/** Per policy, the clients over their limit and when their window ends. */
+export type BlockedClients = Readonly<Record<RateLimitPolicyName, Map<string, number>>>;
+
+export function rememberBlockedClients(): BlockedClients {
+  return {
+    general: new Map(),
+    auth: new Map(),
+    signup: new Map(),
+    passwordReset: new Map(),
+    apiKey: new Map(),
+    webhook: new Map(),
+  };
+}
+
+export function createRateLimitPolicies(
+  redis: UpstashRedis,
+  config: Config,
+  blockedClients: BlockedClients,
+): RateLimitPolicies {
   const policy = (
     name: RateLimitPolicyName,
     rule: RateLimitRule,
@@ -48,7 +66,7 @@ export function createRateLimitPolicies(redis: UpstashRedis, config: Config): Ra
       prefix: `ratelimit:${name}`,
       // One map per policy and isolate: clients over their limit are refused from memory until
       // their window ends, with no round trip. An expired entry goes at its client's next look-up.
-      ephemeralCache: new Map(),
+      ephemeralCache: blockedClients[name],
       timeoutMs: config.RATE_LIMIT_TIMEOUT_MS,
     }),
   });

@@ -5,6 +5,8 @@
 //   lost, so the sender tries again);
 // - 'duplicate': forwards the request twice at once and answers with the first answer (the
 //   sender's retry raced the original).
+// It can also pause, as a backend whose process is stopped: requests are taken in and held, and
+// go on to the destination once it resumes.
 // A rule applies to the first N requests to a path, or to a share of them chosen by a seeded PRNG
 // (one draw per request, and the rates of the matching rules add up, so rates 0.15 + 0.15 fail
 // 30% of the requests). The proxy counts what it did.
@@ -48,6 +50,9 @@ export interface FaultProxy {
   setRules(rules: FaultRule[]): void;
   /** Points the proxy at its destination, for one that must know the proxy's URL first. */
   setTarget(url: string): void;
+  /** Holds every request from now on until resume(). */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +129,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
   const paths: string[] = [];
   let target = options.target.replace(/\/$/, '');
+  let paused: { until: Promise<void>; resume(): void } | undefined;
 
   function pick(path: string, retried: number): FaultKind | undefined {
     const draw = random();
@@ -165,6 +171,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
+    await paused?.until;
     const path = new URL(request.url ?? '/', 'http://proxy').pathname;
     counts.requests++;
     paths.push(path);
@@ -202,6 +209,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     setTarget(url) {
       target = url.replace(/\/$/, '');
+    },
+    pause() {
+      if (paused !== undefined) return;
+      let resume = () => {};
+      const until = new Promise<void>((done) => {
+        resume = done;
+      });
+      paused = { until, resume };
+    },
+    resume() {
+      paused?.resume();
+      paused = undefined;
     },
     async close() {
       server.closeAllConnections();

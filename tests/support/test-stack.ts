@@ -12,6 +12,9 @@ import { createApp } from '../../src/app.ts';
 import { migrateDatabase } from '../../src/entries/migrate.ts';
 import { offlineDeps } from './offline-deps.ts';
 
+/** The database client's options in tests: a loaded machine's slow answer is not an outage. */
+export const testDatabase = { timeoutMs: 10_000 };
+
 const redisUrlOf = (redisDb: number) => `redis://127.0.0.1:6379/${redisDb}`;
 
 export interface TestStackOptions {

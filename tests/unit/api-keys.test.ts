@@ -3,18 +3,19 @@
 // issueSession, keys sent as X-API-Key to the key routes and to probe routes mounted for the test.
 import { createHash, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { apiKeys, apiKeyUsage, type UserRow, users } from '../../src/db/schema.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { ok } from '../../src/lib/envelope.ts';
-import { RedisTransaction } from '../../src/lib/redis.ts';
+import { RedisTransaction, UpstashRedis } from '../../src/lib/redis.ts';
 import { issueSession } from '../../src/lib/sessions.ts';
 import { requireAuth, requirePermission } from '../../src/middleware/auth.ts';
 import { newIp } from '../support/auth-flows.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
-import { appOnStack, startTestStack } from '../support/test-stack.ts';
+import { appOnStack, startTestStack, testDatabase } from '../support/test-stack.ts';
 
 let stack: LocalStack;
 let db: Database;
@@ -38,7 +39,7 @@ const unverified = newUser('unverified', { emailVerifiedAt: null });
 
 beforeAll(async () => {
   stack = await startTestStack({ redisDb: 15, migrate: true });
-  db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+  db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN, testDatabase);
   await db.insert(users).values([owner, other, unverified]);
 });
 
@@ -511,7 +512,7 @@ describe('DELETE /v1/api-keys/{id}', () => {
 
       // The invalidation is the cache's only MULTI: only it meets the broken Redis.
       const multi = vi
-        .spyOn(app.deps.redis, 'multi')
+        .spyOn(UpstashRedis.prototype, 'multi')
         .mockImplementation(() => new RedisTransaction(send));
       const failed = await app.send('DELETE', `/v1/api-keys/${id}`, { token });
       multi.mockRestore();
@@ -607,25 +608,18 @@ describe('per-key rate limit', () => {
   it('never looks a key up in the database for a client the general limit refuses', async () => {
     const app = stackApp({ overrides: { RATE_LIMIT_GENERAL: '1/1d' } });
     const ip = { 'CF-Connecting-IP': newIp() };
-    const { db: database } = app.deps;
-    let selects = 0;
-    app.deps.db = new Proxy(database, {
-      get: (target, property, receiver) => {
-        if (property === 'select') selects += 1;
-        return Reflect.get(target, property, receiver);
-      },
-    });
+    const select = vi.spyOn(BaseSQLiteDatabase.prototype, 'select');
     const unknownKey = () => `sk_${randomUUID().replaceAll('-', '')}${'u'.repeat(11)}`;
 
     const first = await app.send('GET', '/v1/me', { apiKey: unknownKey() }, undefined, ip);
     await app.settled();
     expect(first.status).toBe(401);
-    expect(selects).toBe(1);
+    expect(select).toHaveBeenCalledTimes(1);
 
     const refused = await app.send('GET', '/v1/me', { apiKey: unknownKey() }, undefined, ip);
     await app.settled();
     expect(refused.status).toBe(429);
     expect((await envelope(refused)).error.details).toMatchObject({ policy: 'general' });
-    expect(selects).toBe(1);
+    expect(select).toHaveBeenCalledTimes(1);
   });
 });

@@ -2,6 +2,7 @@
 // is checked, so parallel guesses cannot outrun the count, and a successful login gives its unit
 // back, so only wrong passwords use up the allowance.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UpstashRedis } from '../../src/lib/redis.ts';
 import {
   type AuthApp,
   type AuthStack,
@@ -66,18 +67,8 @@ describe('POST /v1/auth/login, failed-attempt limit (5 per 15 min per address an
   it('signs in even when the refund cannot reach Redis, and logs it', async () => {
     const api = authApp(auth, { RATE_LIMIT_AUTH: '5/15m' });
     const account = await registerAccount(api, 'lost-refund');
-    const limiter = api.deps.rateLimits.auth.limiter;
-    const real = limiter.limit;
-    const spy = vi
-      .spyOn(limiter, 'limit')
-      .mockImplementation((identifier, req) =>
-        (req?.rate ?? 1) < 0 ? Promise.reject(new Error('redis down')) : real(identifier, req),
-      );
-    try {
-      await dataOf(await attempter(api, account.email, newIp())(account.password), 200);
-    } finally {
-      spy.mockRestore();
-    }
+    failAuthCounts((rate) => rate < 0);
+    await dataOf(await attempter(api, account.email, newIp())(account.password), 200);
     expect(api.logLines).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'failed-attempt refund lost' }),
     );
@@ -86,18 +77,32 @@ describe('POST /v1/auth/login, failed-attempt limit (5 per 15 min per address an
   it('answers 503 when the attempt cannot be counted: the policy fails closed', async () => {
     const api = authApp(auth, { RATE_LIMIT_AUTH: '5/15m' });
     const account = await registerAccount(api, 'closed');
-    const spy = vi
-      .spyOn(api.deps.rateLimits.auth.limiter, 'limit')
-      .mockRejectedValue(new Error('redis down'));
-    try {
-      const body = await errorOf(
-        await attempter(api, account.email, newIp())(account.password),
-        503,
-        'SERVICE_UNAVAILABLE',
-      );
-      expect(body.error.details).toMatchObject({ policy: 'auth' });
-    } finally {
-      spy.mockRestore();
-    }
+    failAuthCounts(() => true);
+    const body = await errorOf(
+      await attempter(api, account.email, newIp())(account.password),
+      503,
+      'SERVICE_UNAVAILABLE',
+    );
+    expect(body.error.details).toMatchObject({ policy: 'auth' });
   });
 });
+
+/**
+ * Redis fails the auth policy's counting script when `fails(rate)` says so (a negative rate is a
+ * refund); every other command goes through. The spy is restored after the test.
+ */
+function failAuthCounts(fails: (rate: number) => boolean): void {
+  const evalsha = UpstashRedis.prototype.evalsha;
+  vi.spyOn(UpstashRedis.prototype, 'evalsha').mockImplementation(function (
+    this: UpstashRedis,
+    sha1,
+    keys,
+    args,
+  ) {
+    const [, , rate] = args as number[];
+    if (keys[0]?.startsWith('ratelimit:auth:') && fails(Number(rate))) {
+      return Promise.reject(new Error('redis down'));
+    }
+    return evalsha.call(this, sha1, keys, args);
+  });
+}

@@ -35,7 +35,7 @@ import {
 } from '../../src/middleware/auth.ts';
 import { closedPortUrl } from '../support/dead-endpoints.ts';
 import { testJwtKeys } from '../support/offline-deps.ts';
-import { appOnStack, startTestStack } from '../support/test-stack.ts';
+import { appOnStack, startTestStack, testDatabase } from '../support/test-stack.ts';
 
 const appOrigin = 'https://app.example.com';
 let stack: LocalStack;
@@ -95,7 +95,7 @@ let logLines: Record<string, unknown>[];
 
 beforeAll(async () => {
   stack = await startTestStack({ redisDb: 12, migrate: true });
-  await createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN)
+  await createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN, testDatabase)
     .insert(users)
     .values([member, unverified, admin]);
   ({ app, deps, logLines } = guardedApp());

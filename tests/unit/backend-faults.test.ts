@@ -13,7 +13,7 @@ import { faultyBackend } from '../../src/lib/backend-faults.ts';
 import { createQueue } from '../../src/lib/queue.ts';
 import { UpstashRedis } from '../../src/lib/redis.ts';
 import { closedPortUrl } from '../support/dead-endpoints.ts';
-import { startTestStack } from '../support/test-stack.ts';
+import { startTestStack, testDatabase } from '../support/test-stack.ts';
 
 let stack: LocalStack;
 const answering: Server[] = [];
@@ -47,7 +47,8 @@ const failureOf = (work: Promise<unknown>) =>
   );
 
 describe('the database', () => {
-  const query = (url: string) => failureOf(createDatabase(url, 'token').run(sql`select 1`));
+  const query = (url: string) =>
+    failureOf(createDatabase(url, 'token', testDatabase).run(sql`select 1`));
 
   it('is at fault when unreachable, answering 5xx or busy', async () => {
     expect(faultyBackend(await query(await closedPortUrl()))).toBe('database');
@@ -58,7 +59,11 @@ describe('the database', () => {
 
   it('is not when our token is refused or a statement is wrong', async () => {
     expect(faultyBackend(await query(await answeringWith(401)))).toBeUndefined();
-    const database = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+    const database = createDatabase(
+      stack.env.TURSO_DATABASE_URL,
+      stack.env.TURSO_AUTH_TOKEN,
+      testDatabase,
+    );
     expect(faultyBackend(await failureOf(database.run(sql`select * from no_such_table`)))).toBe(
       undefined,
     );

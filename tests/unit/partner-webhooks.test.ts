@@ -11,7 +11,7 @@ import type { App } from '../../src/app.ts';
 import { outbox, partnerEvents } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
 import type { LogFields } from '../../src/lib/logger.ts';
-import { RedisTransaction } from '../../src/lib/redis.ts';
+import { RedisTransaction, UpstashRedis } from '../../src/lib/redis.ts';
 import { signPartnerHmac } from '../../src/lib/signatures/partner-hmac.ts';
 import { signStandardWebhook } from '../../src/lib/signatures/standard-webhooks.ts';
 import { newIp } from '../support/auth-flows.ts';
@@ -371,7 +371,7 @@ describe("the partner's cached record", () => {
       /** Sends one admin request while the clearings fail. */
       async failing(method: 'post' | 'delete', path: string, json?: unknown) {
         const multi = vi
-          .spyOn(impatient.deps.redis, 'multi')
+          .spyOn(UpstashRedis.prototype, 'multi')
           .mockImplementation(() => new RedisTransaction(send));
         try {
           return method === 'post'

@@ -16,7 +16,7 @@ import {
   type Session,
   sessionPrincipal,
 } from '../../src/lib/sessions.ts';
-import { appOnStack, startTestStack } from '../support/test-stack.ts';
+import { appOnStack, startTestStack, testDatabase } from '../support/test-stack.ts';
 
 let stack: LocalStack;
 let db: Database;
@@ -40,7 +40,7 @@ async function createUser() {
 
 beforeAll(async () => {
   stack = await startTestStack({ redisDb: 12, migrate: true });
-  db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+  db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN, testDatabase);
   ({ deps } = appOnStack(stack.env));
 });
 

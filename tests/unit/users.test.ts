@@ -8,7 +8,7 @@ import { createDatabase, type Database } from '../../src/db/client.ts';
 import { users } from '../../src/db/schema.ts';
 import { countingRedisProxy } from '../support/counting-redis-proxy.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
-import { appOnStack, startTestStack } from '../support/test-stack.ts';
+import { appOnStack, startTestStack, testDatabase } from '../support/test-stack.ts';
 import { type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
 
 let stack: LocalStack;
@@ -30,7 +30,7 @@ const softDeleted = {
 
 beforeAll(async () => {
   stack = await startTestStack({ redisDb: 3, migrate: true });
-  db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+  db = createDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN, testDatabase);
   await db.insert(users).values([active, softDeleted]);
 });
 
