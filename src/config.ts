@@ -106,6 +106,8 @@ export const configSchema = z.object({
   RATE_LIMIT_API_KEY: rateLimitRule.prefault('1000/1h'),
   /** Per partner and sending address, on its inbound webhook endpoint. */
   RATE_LIMIT_WEBHOOK: rateLimitRule.prefault('600/1m'),
+  /** Per account: password reset emails, and verification emails, whoever asks for them. */
+  RATE_LIMIT_ACCOUNT_EMAIL: rateLimitRule.prefault('3/1h'),
   /** How long a rate-limit check waits for Redis before its policy's Redis-down rule applies. */
   RATE_LIMIT_TIMEOUT_MS: positiveInt.default(1_000),
   /**

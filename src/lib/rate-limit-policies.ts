@@ -11,7 +11,8 @@ export type RateLimitPolicyName =
   | 'signup'
   | 'passwordReset'
   | 'apiKey'
-  | 'webhook';
+  | 'webhook'
+  | 'accountEmail';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitPolicyName;
@@ -40,6 +41,7 @@ export function rememberBlockedClients(): BlockedClients {
     passwordReset: new Map(),
     apiKey: new Map(),
     webhook: new Map(),
+    accountEmail: new Map(),
   };
 }
 
@@ -82,5 +84,8 @@ export function createRateLimitPolicies(
     // Per partner, instead of the general policy per address: a partner sends from many addresses
     // and in bursts. Unsigned requests are still metered, so they cannot cost unbounded work.
     webhook: policy('webhook', config.RATE_LIMIT_WEBHOOK, 'allow'),
+    // Per account and kind of email (reset, verification), whoever asks: the address limits above
+    // cannot stop many addresses from flooding one inbox. Without Redis no such email is sent.
+    accountEmail: policy('accountEmail', config.RATE_LIMIT_ACCOUNT_EMAIL, 'refuse'),
   };
 }

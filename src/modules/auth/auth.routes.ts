@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { failure, jsonBody, success } from '../../lib/route-responses.ts';
 import { selfUserSchema } from '../../lib/user-serializer.ts';
-import { requireAuth, requireSession } from '../../middleware/auth.ts';
+import { principalOf, requireAuth, requireSession } from '../../middleware/auth.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 
 import {
@@ -102,12 +102,18 @@ export const requestVerificationRoute = createRoute({
   path: '/v1/auth/verify-email/request',
   tags: ['Auth'],
   summary: 'Send a new verification email',
-  description: 'Earlier links stop working. The link is valid for 24 hours.',
-  middleware: [requireAuth()],
+  description:
+    'Earlier links stop working. The link is valid for 24 hours. An account gets at most ' +
+    'RATE_LIMIT_ACCOUNT_EMAIL of them (3 an hour by default; policy `accountEmail`).',
+  middleware: [
+    requireAuth(),
+    rateLimit('accountEmail', { key: (c) => `verify:${principalOf(c).userId}` }),
+  ],
   responses: {
     202: success('The email is queued.', acceptedSchema),
     401: unauthenticated,
     409: failure('The email is already verified (code CONFLICT).'),
+    429: tooMany,
   },
 });
 
@@ -134,7 +140,9 @@ export const forgotPasswordRoute = createRoute({
   summary: 'Ask for a password reset email',
   description:
     'Always 202, whether or not the email has an account: the answer tells nothing. The link is ' +
-    'valid for 1 hour. Throttled per client address (policy `passwordReset`).',
+    'valid for 1 hour. Throttled per client address (policy `passwordReset`); an account gets ' +
+    'at most RATE_LIMIT_ACCOUNT_EMAIL reset emails (3 an hour by default), however many ' +
+    'addresses ask.',
   middleware: [rateLimit('passwordReset')],
   request: { body: jsonBody(forgotPasswordBodySchema) },
   responses: {

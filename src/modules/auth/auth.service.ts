@@ -310,13 +310,25 @@ export async function confirmEmail(service: AuthServiceDeps, token: string): Pro
 }
 
 /**
- * Queues a reset link if the email belongs to an active account. All of it runs after the
- * response, so the answer (always 202) and its timing say nothing about whether it does.
+ * Queues a reset link if the email belongs to an active account that has not had its share of
+ * them (RATE_LIMIT_ACCOUNT_EMAIL). All of it runs after the response, so the answer (always 202)
+ * and its timing say nothing about whether it does.
  */
 export function requestPasswordReset(service: AuthServiceDeps, email: string): void {
   const work = async () => {
     const user = await service.accounts.findActiveByEmail(email);
     if (user === undefined) return;
+    // Many addresses asking for one account would flood its inbox; past the cap nothing is sent
+    // and the answer is still the same 202.
+    const { limiter } = service.deps.rateLimits.accountEmail;
+    const allowed = await limiter.limit(`reset:${user.id}`);
+    if (!allowed.success || allowed.reason === 'timeout') {
+      service.deps.logger.info('password reset email not sent: account over its email limit', {
+        userId: user.id,
+        reason: allowed.reason ?? 'limited',
+      });
+      return;
+    }
     const now = service.deps.clock.now();
     const token = await newToken(now, 'password_reset');
     const jobs = [accountEmailJob(service.deps, 'email.password-reset', user, token)];

@@ -1,0 +1,98 @@
+// Account emails are capped per account, whoever asks: many addresses asking to reset one account's
+// password cannot flood its inbox (and still learn nothing: every answer is the same 202), and a
+// signed-in user cannot have verification emails sent in a loop.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectErrorEnvelope } from './harness/envelope.ts';
+import { eventually, holdsFor } from './harness/eventually.ts';
+import {
+  type Account,
+  call,
+  type IdentityWorker,
+  newClientIp,
+  register,
+  startIdentityWorker,
+} from './harness/identity.ts';
+
+let worker: IdentityWorker;
+
+beforeAll(async () => {
+  worker = await startIdentityWorker();
+});
+
+afterAll(async () => {
+  await worker?.close();
+});
+
+/** The emails of this type delivered to this address so far. */
+function emailsTo(type: string, to: string): number {
+  return worker.jobs.jobs.filter((job) => {
+    const body = job.body as { type?: unknown; payload?: { to?: unknown } };
+    return job.path === `/jobs/${type}` && body.type === type && body.payload?.to === to;
+  }).length;
+}
+
+describe('POST /v1/auth/password/forgot', () => {
+  it('sends one account at most 3 reset emails, while 20 addresses each get a 202', async () => {
+    const user = await register(worker, 'reset-flood');
+    const statuses = [];
+    for (let i = 0; i < 20; i++) {
+      const response = await call(worker, 'POST', '/v1/auth/password/forgot', {
+        body: { email: user.email },
+        ip: newClientIp(),
+      });
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    expect(statuses).toEqual(Array(20).fill(202));
+
+    const skipped = () =>
+      worker.logs.lines.filter(
+        (line) =>
+          line.msg === 'password reset email not sent: account over its email limit' &&
+          line.userId === user.id,
+      ).length;
+    await eventually('17 reset emails held back', () => (skipped() === 17 ? true : undefined));
+    await eventually('3 reset emails delivered', () =>
+      emailsTo('email.password-reset', user.email) === 3 ? true : undefined,
+    );
+    await holdsFor(
+      'no fourth reset email',
+      () => emailsTo('email.password-reset', user.email) === 3,
+      1_000,
+    );
+  });
+});
+
+describe('POST /v1/auth/verify-email/request', () => {
+  let user: Account & { session: { accessToken: string } };
+  const request = () =>
+    call(worker, 'POST', '/v1/auth/verify-email/request', {
+      token: user.session.accessToken,
+      ip: newClientIp(),
+    });
+
+  beforeAll(async () => {
+    user = await register(worker, 'verify-flood');
+  });
+
+  it('sends 3 verification emails an hour on request, then answers 429 with Retry-After', async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await request();
+      expect(response.status, await response.clone().text()).toBe(202);
+    }
+    const refused = await request();
+    const body = await expectErrorEnvelope(refused, 429, 'RATE_LIMITED');
+    expect(body.error.details).toMatchObject({ policy: 'accountEmail' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // The one sent at registration, and the three asked for.
+    await eventually('4 verification emails delivered', () =>
+      emailsTo('email.verification', user.email) === 4 ? true : undefined,
+    );
+    await holdsFor(
+      'no fifth verification email',
+      () => emailsTo('email.verification', user.email) === 4,
+      1_000,
+    );
+  });
+});
