@@ -195,9 +195,9 @@ describe('what user A may not do to user B', () => {
 });
 
 describe('GET /v1/users/search', () => {
-  it('finds by name or email, ignoring case, never the caller, never a deleted user', async () => {
+  it('finds by name, ignoring case, never the caller, never a deleted user', async () => {
     const [seeker] = (await signedInUsers(deps, [{ name: 'Zephyr Seeker' }])) as [SignedInUser];
-    const [byName, byEmail] = await signedInUsers(deps, [
+    const [byName] = await signedInUsers(deps, [
       { name: 'Zephyr Found' },
       { name: 'Someone', email: `zephyr-mail-${crypto.randomUUID()}@example.com` },
       { name: 'Zephyr Gone', deletedAt: new Date('2026-02-01T00:00:00Z') },
@@ -206,9 +206,27 @@ describe('GET /v1/users/search', () => {
     const res = await clientOf(app, seeker).get('/v1/users/search?q=ZEPHYR');
 
     expect(res.status).toBe(200);
-    expect(res.body.data.map((user: { id: string }) => user.id).sort()).toEqual(
-      [byName?.id, byEmail?.id].sort(),
-    );
+    expect(res.body.data.map((user: { id: string }) => user.id)).toEqual([byName?.id]);
+  });
+
+  it('tells a user nothing of who has an email address; an administrator finds by email', async () => {
+    const email = `kept-secret-${crypto.randomUUID()}@example.com`;
+    const [owner, user, admin] = (await signedInUsers(deps, [
+      { name: 'Owner Of An Address', email },
+      { name: 'Curious User' },
+      { name: 'Search Admin', role: 'admin' },
+    ])) as [SignedInUser, SignedInUser, SignedInUser];
+    const query = `/v1/users/search?q=${encodeURIComponent(email)}`;
+
+    const asUser = await clientOf(app, user).get(query);
+    expect(asUser.status).toBe(200);
+    expect(asUser.body.data).toEqual([]);
+    const byPart = await clientOf(app, user).get('/v1/users/search?q=kept-secret');
+    expect(byPart.body.data).toEqual([]);
+
+    const asAdmin = await clientOf(app, admin).get(query);
+    expect(asAdmin.body.data.map((found: { id: string }) => found.id)).toEqual([owner.id]);
+    expect(asAdmin.text).not.toContain(email);
   });
 
   it('shows public profiles only: no email, role or timestamps but the creation date', async () => {

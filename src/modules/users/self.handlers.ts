@@ -26,5 +26,5 @@ export const updateUser: RouteHandler<typeof updateUserRoute, AppEnv> = async (c
 
 export const searchUsersHandler: RouteHandler<typeof searchUsersRoute, AppEnv> = async (c) => {
   const { q } = c.req.valid('query');
-  return ok(c, await searchUsers(usersServiceDeps(c), principalOf(c).userId, q), 200);
+  return ok(c, await searchUsers(usersServiceDeps(c), principalOf(c), q), 200);
 };

@@ -36,10 +36,12 @@ export const searchUsersRoute = createRoute({
   method: 'get',
   path: '/v1/users/search',
   tags: ['Users'],
-  summary: 'Find users by name or email',
+  summary: 'Find users by name (administrators: or email)',
   description:
-    'Up to 10 active users, other than the caller, whose name or email contains `q`, by name. ' +
-    'Only public profiles: the email matched is never shown.',
+    'Up to 10 active users, other than the caller, whose name contains `q`, by name. Callers ' +
+    'who may read private profiles (`users:read`, administrators) also match emails; nobody ' +
+    'else can learn from a search which addresses have an account. Only public profiles: the ' +
+    'email matched is never shown.',
   middleware: [requireAuth(), requirePermission('users:search')],
   request: { query: searchQuerySchema },
   responses: {

@@ -60,8 +60,14 @@ export interface UsersRepository {
     filter: UserListFilter,
     page: PageRequest<UserSortColumn>,
   ): Promise<{ rows: SerializableUser[]; total: number }>;
-  /** Active users other than `excludeId` whose name or email contains `text`, by name. */
-  search(text: string, excludeId: string, limit: number): Promise<SerializableUser[]>;
+  /**
+   * Active users other than `excludeId` whose name, or with `byEmail` whose name or email,
+   * contains `text`, by name.
+   */
+  search(
+    text: string,
+    options: { excludeId: string; byEmail: boolean; limit: number },
+  ): Promise<SerializableUser[]>;
   countByRole(): Promise<{ role: UserRole; count: number }[]>;
   /**
    * Changes an active user's profile; with an audit entry, writes it in the same transaction. A new
@@ -94,9 +100,13 @@ export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
+// SQLite's LIKE ignores ASCII case; emails are stored lower-cased.
+function nameContains(text: string): SQL {
+  return sql`${users.name} LIKE ${containsPattern(text)} ESCAPE '\\'`;
+}
+
 function nameOrEmailContains(text: string): SQL {
   const pattern = containsPattern(text);
-  // SQLite's LIKE ignores ASCII case; emails are stored lower-cased.
   return sql`(${users.name} LIKE ${pattern} ESCAPE '\\'
     OR ${users.email} LIKE ${pattern} ESCAPE '\\')`;
 }
@@ -191,11 +201,12 @@ export function createUsersRepository(db: Database): UsersRepository {
       return { rows, total: totals?.total ?? 0 };
     },
 
-    search(text, excludeId, limit) {
+    search(text, { excludeId, byEmail, limit }) {
+      const matches = byEmail ? nameOrEmailContains(text) : nameContains(text);
       return db
         .select(userColumns)
         .from(users)
-        .where(and(isNull(users.deletedAt), ne(users.id, excludeId), nameOrEmailContains(text)))
+        .where(and(isNull(users.deletedAt), ne(users.id, excludeId), matches))
         .orderBy(asc(users.name), asc(users.id))
         .limit(limit);
     },

@@ -23,7 +23,8 @@ export const ownProfileChangesSchema = z
 
 export const searchQuerySchema = z.object({
   q: z.string().trim().min(2).max(100).openapi({
-    description: 'Text the name or email contains (ASCII case ignored; % and _ match literally).',
+    description:
+      'Text the name (for administrators: or email) contains (ASCII case ignored; % and _ match literally).',
     example: 'grace',
   }),
 });

@@ -1,8 +1,11 @@
 // Business rules for users as users see them: public profiles (cached), their own profile, and
 // finding each other.
+
+import type { Principal } from '../../app-env.ts';
 import type { Cache } from '../../lib/cache.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
+import { checkPermission } from '../../lib/permissions.ts';
 import { type PublicUser, type SelfUser, serializeUser } from '../../lib/user-serializer.ts';
 import type { UsersRepository } from './users.repository.ts';
 
@@ -47,6 +50,15 @@ export async function getOwnProfile(deps: UsersServiceDeps, userId: string): Pro
   return serializeUser(user, 'self');
 }
 
+/** Whether the user's email address is verified now, whatever an older access token says. */
+export async function isEmailVerified(
+  deps: Pick<UsersServiceDeps, 'users'>,
+  userId: string,
+): Promise<boolean> {
+  const user = await deps.users.findById(userId);
+  return user !== undefined && user.emailVerifiedAt !== null;
+}
+
 /** Users change their own profile; an administrator (actorId) changing another's is audited. */
 export async function updateProfile(
   deps: UsersServiceDeps,
@@ -64,11 +76,20 @@ export async function updateProfile(
   return serializeUser(outcome.user, 'self');
 }
 
+/**
+ * Users whose name contains `text`. Only a caller who may read private profiles also finds users
+ * by email: otherwise a search would tell which addresses have an account, which the sign-in and
+ * password reset answers take care never to reveal.
+ */
 export async function searchUsers(
   deps: Pick<UsersServiceDeps, 'users'>,
-  callerId: string,
+  caller: Principal,
   text: string,
 ): Promise<PublicUser[]> {
-  const rows = await deps.users.search(text, callerId, searchLimit);
+  const rows = await deps.users.search(text, {
+    excludeId: caller.userId,
+    byEmail: checkPermission(caller, 'users:read') === 'granted',
+    limit: searchLimit,
+  });
   return rows.map((user) => serializeUser(user, 'public'));
 }
