@@ -33,6 +33,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
     keys: { current: config.QSTASH_CURRENT_SIGNING_KEY, next: config.QSTASH_NEXT_SIGNING_KEY },
     publicBaseUrl: config.JOBS_BASE_URL,
     now: deps.now,
+    redis: deps.redis,
   };
   const handlers = nodeJobHandlers({ mailer: deps.mailer, appUrl: config.PUBLIC_APP_URL });
   const app = new Hono<WorkerEnv>();

@@ -4,9 +4,16 @@
 // is a 401 naming the failed check, thrown before any handler runs; the handler then reads the
 // delivery (the bytes that were verified, and QStash's message id) from `delivery`, never the
 // request body again.
+//
+// Each signature is taken once. QStash signs every attempt anew, but a captured delivery could
+// be sent again while its signature is valid, with another Upstash-Message-Id (a header the
+// signature does not cover); a scheduled job, keyed by that id, would then run twice.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Delivery } from '../jobs/job-delivery.ts';
+import type { UpstashRedis } from '../lib/redis.ts';
 import { type QstashKeys, verifyQstashSignature } from '../lib/signatures/qstash.ts';
+import { signatureRefused } from '../lib/signatures/refusal.ts';
+import { firstSighting } from '../lib/signatures/replay-guard.ts';
 
 export interface QstashSignatureOptions {
   keys: QstashKeys;
@@ -14,6 +21,8 @@ export interface QstashSignatureOptions {
   publicBaseUrl: string;
   /** Milliseconds since the epoch. */
   now: () => number;
+  /** Where the signatures already taken are remembered until they expire. */
+  redis: UpstashRedis;
 }
 
 /** Where the middleware leaves the delivery for the route behind it. */
@@ -25,18 +34,23 @@ export function requireQstashSignature<E extends DeliveryEnv>(
   optionsOf: (c: Context<E>) => QstashSignatureOptions,
 ): MiddlewareHandler<E> {
   return async (c, next) => {
-    const { keys, publicBaseUrl, now } = optionsOf(c);
+    const { keys, publicBaseUrl, now, redis } = optionsOf(c);
     const body = new Uint8Array(await c.req.arrayBuffer());
     const url = new URL(c.req.url);
-    await verifyQstashSignature(
+    const nowSeconds = Math.floor(now() / 1000);
+    const signature = await verifyQstashSignature(
       {
         signature: c.req.header('upstash-signature') ?? null,
         url: `${publicBaseUrl}${url.pathname}${url.search}`,
         body,
       },
       keys,
-      Math.floor(now() / 1000),
+      nowSeconds,
     );
+    const ttlSeconds = Math.max(1, signature.expiresAt - nowSeconds + 1);
+    if (!(await firstSighting(redis, 'qstash', signature.id, ttlSeconds))) {
+      throw signatureRefused('SIGNATURE_REPLAYED', 'qstash');
+    }
     c.set('delivery', { body, messageId: c.req.header('upstash-message-id') ?? '' });
     await next();
   };

@@ -134,6 +134,38 @@ describe('QStash deliveries to the edge (/jobs/audit.record)', () => {
   });
 });
 
+describe('a scheduled delivery (no job id, keyed by its message id)', () => {
+  const url = () => `${system.edgeUrl}/jobs/maintenance.token-cleanup`;
+  const body = JSON.stringify({ type: 'maintenance.token-cleanup', payload: {} });
+  const post = (delivery: { headers: Record<string, string>; body: string }) =>
+    fetch(url(), { method: 'POST', ...delivery });
+
+  it('refuses a captured delivery sent again under another message id with SIGNATURE_REPLAYED', async () => {
+    const captured = system.signedDelivery(url(), body);
+    const first = await post(captured);
+    expect(first.status, await first.clone().text()).toBe(200);
+    expect(await first.json()).toMatchObject({ data: { duplicate: false } });
+
+    const replayed = {
+      ...captured,
+      headers: { ...captured.headers, 'upstash-message-id': `msg_e2e_${crypto.randomUUID()}` },
+    };
+    await expectRefusal(await post(replayed), 401, 'SIGNATURE_REPLAYED');
+    // The very same request again, header and all, is no better.
+    await expectRefusal(await post(captured), 401, 'SIGNATURE_REPLAYED');
+  });
+
+  it("still knows QStash's own retry of a firing, signed anew, as a duplicate", async () => {
+    const firing = system.signedDelivery(url(), body);
+    expect((await post(firing)).status).toBe(200);
+    const retry = system.signedDelivery(url(), body);
+    retry.headers['upstash-message-id'] = firing.headers['upstash-message-id'] ?? '';
+    const answer = await post(retry);
+    expect(answer.status, await answer.clone().text()).toBe(200);
+    expect(await answer.json()).toMatchObject({ data: { duplicate: true } });
+  });
+});
+
 describe('QStash deliveries to the Node worker (/jobs/email.welcome)', () => {
   const url = () => `${system.workerUrl}/jobs/email.welcome`;
   const welcome = (to: string) =>

@@ -6,6 +6,7 @@
 // to a receiver that stands in for API_PUBLIC_URL.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signDelivery } from '../../local-stack/qstash/signing.ts';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import type { App } from '../../src/app.ts';
 import { outbox, partnerEvents } from '../../src/db/schema.ts';
@@ -105,18 +106,31 @@ async function expectRefused(
 }
 
 /** Hands the broker's delivery of a job to the app, as QStash would at API_PUBLIC_URL. */
-async function runDelivered(job: DeliveredJob) {
+/**
+ * Hands the app a job the broker delivered to the receiver: as it came, or (`resigned`) as QStash
+ * would retry it, signed anew under the same message id.
+ */
+async function runDelivered(job: DeliveredJob, { resigned = false } = {}) {
   const header = (name: string) => String(job.headers[name] ?? '');
+  const body = JSON.stringify(job.body);
+  const signature = resigned
+    ? signDelivery({
+        url: `${receiver.url}${job.path}`,
+        body: new TextEncoder().encode(body),
+        signingKey: stack.env.QSTASH_CURRENT_SIGNING_KEY,
+        nowMs: Date.now(),
+      })
+    : header('upstash-signature');
   const res = await app.request(job.path, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/json',
-      'Upstash-Signature': header('upstash-signature'),
+      'Upstash-Signature': signature,
       'Upstash-Message-Id': header('upstash-message-id'),
     },
-    body: JSON.stringify(job.body),
+    body,
   });
-  return { status: res.status, body: (await res.json()) as { data: unknown } };
+  return { status: res.status, body: (await res.json()) as { data: unknown; error?: unknown } };
 }
 
 describe('an accepted hmac-sha256 event', () => {
@@ -151,8 +165,12 @@ describe('an accepted hmac-sha256 event', () => {
     expect(run.status, JSON.stringify(run.body)).toBe(200);
     const [processed] = await eventsOf(partner.id);
     expect(processed?.processedAt).toBeInstanceOf(Date);
-    const again = await runDelivered(job);
-    expect(again.status).toBe(200);
+    // The same signed request again is a replay; QStash's own retry is signed anew.
+    const replayed = await runDelivered(job);
+    expect(replayed.status).toBe(401);
+    expect(replayed.body).toMatchObject({ error: { code: 'SIGNATURE_REPLAYED' } });
+    const again = await runDelivered(job, { resigned: true });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect((await eventsOf(partner.id))[0]?.processedAt).toEqual(processed?.processedAt);
   });
 

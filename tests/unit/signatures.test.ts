@@ -38,7 +38,7 @@ const body = encoder.encode(bodyText);
 const tampered = encoder.encode(bodyText.replace('ord_42', 'ord_43'));
 
 /** What the caller is refused with: the 401 and its code, as the error envelope carries them. */
-async function refusalOf(check: Promise<void>): Promise<{ status: number; code: string }> {
+async function refusalOf(check: Promise<unknown>): Promise<{ status: number; code: string }> {
   try {
     await check;
   } catch (error) {
@@ -302,13 +302,16 @@ describe('QStash (Upstash-Signature), signed by the local broker', () => {
     verifyQstashSignature({ signature, url, body, ...request }, keys, now);
 
   it('accepts a delivery signed with the current key, and with the next key', async () => {
-    await expect(verify(delivery())).resolves.toBeUndefined();
-    await expect(verify(delivery({ signingKey: keys.next }))).resolves.toBeUndefined();
+    const signed = { id: expect.stringMatching(/^jwt_/), expiresAt: now + 300 };
+    await expect(verify(delivery())).resolves.toEqual(signed);
+    await expect(verify(delivery({ signingKey: keys.next }))).resolves.toEqual(signed);
   });
 
   it('accepts an empty body signed as empty', async () => {
     const empty = new Uint8Array();
-    await expect(verify(delivery({ body: empty }), { body: empty })).resolves.toBeUndefined();
+    await expect(verify(delivery({ body: empty }), { body: empty })).resolves.toMatchObject({
+      id: expect.any(String),
+    });
   });
 
   it('refuses a delivery signed with an unknown key as SIGNATURE_INVALID', async () => {
@@ -349,6 +352,7 @@ describe('QStash (Upstash-Signature), signed by the local broker', () => {
     const token = await new SignJWT({ body: 'irrelevant' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer('Someone')
+      .setJti('jwt_someone')
       .setSubject(url)
       .setNotBefore(now)
       .setExpirationTime(now + 300)

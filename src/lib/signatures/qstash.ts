@@ -43,15 +43,22 @@ function keyOf(secret: string): Promise<CryptoKey> {
   ]);
 }
 
+/** What a verified signature says of itself: its unique id, and when it expires (Unix seconds). */
+export interface QstashSignature {
+  id: string;
+  expiresAt: number;
+}
+
 /**
  * Resolves when QStash signed exactly this request; throws a 401 AppError naming the failed check
- * otherwise. The current key is tried first, then the next one.
+ * otherwise. The current key is tried first, then the next one. QStash signs every delivery
+ * attempt anew, so the signature's id (`jti`) names one attempt.
  */
 export async function verifyQstashSignature(
   request: QstashSignedRequest,
   keys: QstashKeys,
   nowSeconds: number,
-): Promise<void> {
+): Promise<QstashSignature> {
   if (request.signature === null || request.signature === '') {
     throw signatureRefused('SIGNATURE_MISSING', 'qstash');
   }
@@ -62,13 +69,13 @@ export async function verifyQstashSignature(
         issuer,
         subject: request.url,
         currentDate: new Date(nowSeconds * 1000),
-        requiredClaims: ['exp', 'nbf', 'body'],
+        requiredClaims: ['exp', 'nbf', 'body', 'jti'],
       });
       const signedHash = typeof payload.body === 'string' ? payload.body.replace(/=+$/, '') : '';
       if (signedHash !== (await bodyHash(request.body))) {
         throw signatureRefused('SIGNATURE_BODY_MISMATCH', 'qstash');
       }
-      return;
+      return { id: String(payload.jti), expiresAt: payload.exp ?? nowSeconds };
     } catch (error) {
       if (!(error instanceof errors.JOSEError)) throw error;
       const refusal = refusalOf(error);

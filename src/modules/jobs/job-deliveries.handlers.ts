@@ -16,11 +16,12 @@ const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));
 
 /** The edge's endpoints for QStash: its job types and the failure callback, all signed. */
 export const edgeQstashSignature = requireQstashSignature<AppEnv>((c) => {
-  const { config, clock } = c.var.deps;
+  const { config, clock, redis } = c.var.deps;
   return {
     keys: { current: config.QSTASH_CURRENT_SIGNING_KEY, next: config.QSTASH_NEXT_SIGNING_KEY },
     publicBaseUrl: config.API_PUBLIC_URL,
     now: () => clock.now().getTime(),
+    redis,
   };
 });
 
