@@ -185,11 +185,21 @@ export const requirePermission = (permission: Permission) =>
     await next();
   });
 
-/** 403 EMAIL_NOT_VERIFIED for a principal whose email address is not verified yet. */
-export const requireVerifiedEmail = () =>
+/**
+ * 403 EMAIL_NOT_VERIFIED for a principal whose email address is not verified yet. An access token
+ * tells what was true when it was issued, so when it says "not verified", `verifiedNow` asks the
+ * source of truth: a user who has just followed the link needs no refresh. Verified tokens, the
+ * common case, cost nothing more.
+ */
+export const requireVerifiedEmail = (
+  verifiedNow: (c: Context<AppEnv>, userId: string) => Promise<boolean>,
+) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    if (!principalOf(c).emailVerified) {
-      throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address first');
+    const principal = principalOf(c);
+    if (!principal.emailVerified && !(await verifiedNow(c, principal.userId))) {
+      throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address first', {
+        details: { verifyWith: 'POST /v1/auth/verify-email/request' },
+      });
     }
     await next();
   });

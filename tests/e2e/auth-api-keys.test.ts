@@ -41,7 +41,7 @@ const createKey = (token: string, body: Record<string, unknown>) =>
   call(worker, 'POST', '/v1/api-keys', { token, body });
 
 describe('creating a key', () => {
-  it('needs a verified email: 403 EMAIL_NOT_VERIFIED until the link is followed', async () => {
+  it('needs a verified email: 403 EMAIL_NOT_VERIFIED until the link is followed, no refresh after', async () => {
     await expectErrorEnvelope(
       await createKey(owner.session.accessToken, { name: 'too early', scopes: ['profile:read'] }),
       403,
@@ -54,6 +54,15 @@ describe('creating a key', () => {
     });
     expect(confirmed.status, await confirmed.clone().text()).toBeLessThan(300);
     await confirmed.arrayBuffer();
+
+    // The access token from before the verification still says "not verified"; the key is made
+    // all the same, without a refresh.
+    const early = await createKey(owner.session.accessToken, {
+      name: 'right after verifying',
+      scopes: ['profile:read'],
+    });
+    expect((await dataOf<CreatedKey>(early, 201)).scopes).toEqual(['profile:read']);
+
     session = await login(worker, owner);
     expect(
       (await dataOf(await call(worker, 'GET', '/v1/me', { token: session.accessToken }), 200))

@@ -76,7 +76,12 @@ function guardedApp(overrides: Record<string, string> = {}) {
   app.get('/t/maybe', optionalAuth(), (c) => ok(c, { userId: c.var.principal?.userId ?? null }));
   app.get('/t/admin', requireAuth(), requireRole('admin'), whoami);
   app.get('/t/users-admin', requireAuth(), requirePermission('users:admin'), whoami);
-  app.get('/t/verified', requireAuth(), requireVerifiedEmail(), whoami);
+  app.get(
+    '/t/verified',
+    requireAuth(),
+    requireVerifiedEmail(async (_, userId) => verifiedSinceIssued.has(userId)),
+    whoami,
+  );
   app.get('/t/users/:id', requireAuth(), requireSelfOrPermission('id', 'users:read'), whoami);
   app.post('/t/cookie-login', async (c) => {
     const session = await issueSession(c.var.deps, member);
@@ -89,6 +94,8 @@ function guardedApp(overrides: Record<string, string> = {}) {
   return built;
 }
 
+/** Users whose email was verified after their access token was issued. */
+const verifiedSinceIssued = new Set<string>();
 let app: App;
 let deps: Deps;
 let logLines: Record<string, unknown>[];
@@ -361,6 +368,15 @@ describe('authorization', () => {
       code: 'EMAIL_NOT_VERIFIED',
     });
     expect((await get('/t/verified', memberToken)).status).toBe(200);
+  });
+
+  it('lets through a token issued before the email was verified, once the user is', async () => {
+    verifiedSinceIssued.add(unverified.id);
+    try {
+      expect((await get('/t/verified', unverifiedToken)).status).toBe(200);
+    } finally {
+      verifiedSinceIssued.delete(unverified.id);
+    }
   });
 
   it("lets a user reach only their own resource, and an admin anyone's", async () => {

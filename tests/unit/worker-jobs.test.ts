@@ -247,6 +247,10 @@ describe('email jobs', () => {
       expect(textOf(inbox[index]), type).toContain(expected);
     }
     expect(inbox).toHaveLength(4);
+    // The welcome is sent at registration: it must not claim the address is already confirmed.
+    const welcome = textOf(inbox[1]);
+    expect(welcome).toContain('confirm your email address with the link in the separate email');
+    expect(welcome).not.toMatch(/address is confirmed|is verified/i);
   });
 
   it('refuses a bad signature with 401 and sends nothing', async () => {

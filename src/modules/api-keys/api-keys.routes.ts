@@ -12,6 +12,8 @@ import {
   requireSession,
   requireVerifiedEmail,
 } from '../../middleware/auth.ts';
+import { usersServiceDeps } from '../users/users.handlers.ts';
+import { isEmailVerified } from '../users/users.service.ts';
 import {
   apiKeyIdParamsSchema,
   apiKeySchema,
@@ -26,7 +28,7 @@ const errorContent = { 'application/json': { schema: errorEnvelopeSchema } };
 const keyManagement = [
   requireAuth(),
   requireSession(),
-  requireVerifiedEmail(),
+  requireVerifiedEmail((c, userId) => isEmailVerified(usersServiceDeps(c), userId)),
   requirePermission(keyManagementPermission),
 ] as const;
 
