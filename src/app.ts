@@ -6,7 +6,8 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { type Deps, forRequest } from './deps.ts';
 import { methodIndex } from './lib/allowed-methods.ts';
-import { handleError, notFoundOrMethodNotAllowed, validationHook } from './lib/error-handler.ts';
+import { handleErrors, notFoundOrMethodNotAllowed, validationHook } from './lib/error-handler.ts';
+import { mediaTypeIndex } from './lib/request-media-types.ts';
 import { prefetchTokenRevocation } from './middleware/auth.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
@@ -75,7 +76,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): App {
   registerJobs(app);
   registerDocs(app);
 
-  app.onError(handleError);
+  app.onError(handleErrors(mediaTypeIndex(() => app.openAPIRegistry.definitions)));
   app.notFound(notFoundOrMethodNotAllowed(methodIndex(() => app.routes)));
   return app;
 }

@@ -22,9 +22,26 @@ const codeByStatus: Record<number, ErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-function fromHttpException(error: HTTPException): AppError {
+/** The media types the route a request reached takes its body in (none known: empty). */
+export type AcceptedMediaTypes = (method: string, routePath: string) => string[];
+
+function fromHttpException(
+  error: HTTPException,
+  c: Context<AppEnv>,
+  acceptedMediaTypes: AcceptedMediaTypes,
+): AppError {
   const code = codeByStatus[error.status];
   if (code === undefined) return new AppError('INTERNAL_ERROR', 'Internal server error');
+  const accepted =
+    code === 'UNSUPPORTED_MEDIA_TYPE' ? acceptedMediaTypes(c.req.method, c.req.routePath) : [];
+  if (accepted.length > 0) {
+    const received = c.req.header('content-type') ?? null;
+    return new AppError(
+      code,
+      `Send the body as ${accepted.join(' or ')}${received === null ? ' with a Content-Type header' : `, not ${received}`}`,
+      { details: { accepted, received } },
+    );
+  }
   // Hono's own messages ("Malformed JSON in request body") are written for clients.
   return new AppError(code, error.message || code.toLowerCase().replaceAll('_', ' '));
 }
@@ -40,14 +57,19 @@ export function serverFault(error: AppError): { code: string; cause: string } {
   };
 }
 
-export const handleError: ErrorHandler<AppEnv> = (error, c) => {
-  if (error instanceof AppError) {
-    if (error.status >= 500) c.var.event.error = serverFault(error);
-    return errorResponse(c, error);
-  }
-  if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
-  return errorResponse(c, unexpected(error, c.var.event));
-};
+/** The app's onError: every failure leaves as the envelope. */
+export function handleErrors(acceptedMediaTypes: AcceptedMediaTypes): ErrorHandler<AppEnv> {
+  return (error, c) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) c.var.event.error = serverFault(error);
+      return errorResponse(c, error);
+    }
+    if (error instanceof HTTPException) {
+      return errorResponse(c, fromHttpException(error, c, acceptedMediaTypes));
+    }
+    return errorResponse(c, unexpected(error, c.var.event));
+  };
+}
 
 /** An error no code path expected: a backend's failure (503), or else our bug (500). */
 export function unexpected(error: Error, event: { error?: unknown }): AppError {

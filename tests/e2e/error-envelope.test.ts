@@ -65,6 +65,22 @@ describe('request bodies', () => {
     await expectErrorEnvelope(response, 400, 'BAD_REQUEST');
   });
 
+  it('refuses a body that is not JSON with 415, naming the media type it takes', async () => {
+    const response = await worker.fetch('/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=ada%40example.com&password=x',
+    });
+    const body = await expectErrorEnvelope(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(body.error.message).toBe(
+      'Send the body as application/json, not application/x-www-form-urlencoded',
+    );
+    expect(body.error.details).toEqual({
+      accepted: ['application/json'],
+      received: 'application/x-www-form-urlencoded',
+    });
+  });
+
   it('refuses a body that fails the schema with 422 and a detail for each field', async () => {
     const response = await worker.fetch('/diagnostics/echo', json('{"message":"","count":99}'));
     const body = await expectErrorEnvelope(response, 422, 'VALIDATION_FAILED');

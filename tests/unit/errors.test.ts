@@ -118,7 +118,12 @@ describe('request bodies', () => {
       post(JSON.stringify(validOrder), { 'Content-Type': 'text/plain' }),
     );
     expect(res.status).toBe(415);
-    expectEnvelope(await res.json(), 'UNSUPPORTED_MEDIA_TYPE', 'client-req-0001');
+    const body = (await res.json()) as { error: unknown };
+    expectEnvelope(body, 'UNSUPPORTED_MEDIA_TYPE', 'client-req-0001');
+    expect(body.error).toMatchObject({
+      message: 'Send the body as application/json, not text/plain',
+      details: { accepted: ['application/json'], received: 'text/plain' },
+    });
   });
 
   it('answers a schema failure 422 VALIDATION_FAILED with each field', async () => {

@@ -16,7 +16,11 @@ const standard = {
   ],
   409: ['Conflict', 'The request conflicts with the current state (code CONFLICT).'],
   413: ['PayloadTooLarge', 'The body is over MAX_BODY_BYTES (code PAYLOAD_TOO_LARGE).'],
-  415: ['UnsupportedMediaType', 'The body is not in a supported format (UNSUPPORTED_MEDIA_TYPE).'],
+  415: [
+    'UnsupportedMediaType',
+    'The body is not in a supported format (UNSUPPORTED_MEDIA_TYPE); `details.accepted` lists the ' +
+      'media types the operation takes.',
+  ],
   422: [
     'ValidationFailed',
     'The input failed validation; `error.details.fields` lists each field (VALIDATION_FAILED).',
