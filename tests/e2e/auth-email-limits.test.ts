@@ -7,6 +7,7 @@ import { eventually, holdsFor } from './harness/eventually.ts';
 import {
   type Account,
   call,
+  emailsTo,
   type IdentityWorker,
   newClientIp,
   register,
@@ -23,13 +24,7 @@ afterAll(async () => {
   await worker?.close();
 });
 
-/** The emails of this type delivered to this address so far. */
-function emailsTo(type: string, to: string): number {
-  return worker.jobs.jobs.filter((job) => {
-    const body = job.body as { type?: unknown; payload?: { to?: unknown } };
-    return job.path === `/jobs/${type}` && body.type === type && body.payload?.to === to;
-  }).length;
-}
+const emailCount = (type: string, to: string) => emailsTo(worker.jobs, type, to).length;
 
 describe('POST /v1/auth/password/forgot', () => {
   it('sends one account at most 3 reset emails, while 20 addresses each get a 202', async () => {
@@ -53,11 +48,11 @@ describe('POST /v1/auth/password/forgot', () => {
       ).length;
     await eventually('17 reset emails held back', () => (skipped() === 17 ? true : undefined));
     await eventually('3 reset emails delivered', () =>
-      emailsTo('email.password-reset', user.email) === 3 ? true : undefined,
+      emailCount('email.password-reset', user.email) === 3 ? true : undefined,
     );
     await holdsFor(
       'no fourth reset email',
-      () => emailsTo('email.password-reset', user.email) === 3,
+      () => emailCount('email.password-reset', user.email) === 3,
       1_000,
     );
   });
@@ -87,11 +82,11 @@ describe('POST /v1/auth/verify-email/request', () => {
 
     // The one sent at registration, and the three asked for.
     await eventually('4 verification emails delivered', () =>
-      emailsTo('email.verification', user.email) === 4 ? true : undefined,
+      emailCount('email.verification', user.email) === 4 ? true : undefined,
     );
     await holdsFor(
       'no fifth verification email',
-      () => emailsTo('email.verification', user.email) === 4,
+      () => emailCount('email.verification', user.email) === 4,
       1_000,
     );
   });

@@ -6,7 +6,11 @@ import { type Client, createClient } from '@libsql/client';
 import { type JWTPayload, SignJWT } from 'jose';
 import type { Response } from 'miniflare';
 import { expect } from 'vitest';
-import { type JobReceiver, startJobReceiver } from '../../support/job-receiver.ts';
+import {
+  type DeliveredJob,
+  type JobReceiver,
+  startJobReceiver,
+} from '../../support/job-receiver.ts';
 import { type E2eWorker, startE2eWorker } from './worker.ts';
 
 /** Two keys, as during a rotation: the first signs, both verify. */
@@ -188,6 +192,14 @@ export async function login(
   return sessionOf(data);
 }
 
+/** The emails of this type delivered to this address so far, in order. */
+export function emailsTo(jobs: JobReceiver, type: string, to: string): DeliveredJob[] {
+  return jobs.jobs.filter((job) => {
+    const body = job.body as { type?: unknown; payload?: { to?: unknown } };
+    return job.path === `/jobs/${type}` && body.type === type && body.payload?.to === to;
+  });
+}
+
 /** The token in the link of email number `after + 1` of this type sent to this address. */
 export async function tokenFromEmail(
   jobs: JobReceiver,
@@ -195,13 +207,8 @@ export async function tokenFromEmail(
   to: string,
   after = 0,
 ): Promise<string> {
-  const emails = () =>
-    jobs.jobs.filter((job) => {
-      const body = job.body as { type?: unknown; payload?: { to?: unknown } };
-      return job.path === `/jobs/${type}` && body.type === type && body.payload?.to === to;
-    });
-  await jobs.waitFor(() => emails().length > after);
-  const email = emails()[after];
+  await jobs.waitFor(() => emailsTo(jobs, type, to).length > after);
+  const email = emailsTo(jobs, type, to)[after];
   if (email === undefined) throw new Error(`no email ${after + 1} of type ${type} to ${to}`);
   const { link } = (email.body as { payload: { link: string } }).payload;
   const url = new URL(link);
