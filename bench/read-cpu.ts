@@ -47,6 +47,7 @@ export const readCpu: Benchmark = {
       const redis = new UpstashRedis({
         url: stack.env.UPSTASH_REDIS_REST_URL ?? '',
         token: stack.env.UPSTASH_REDIS_REST_TOKEN ?? '',
+        timeoutMs: 10_000,
       });
       const pipelineAlone = await medianCpuUs(() =>
         Promise.all([redis.get('bench:a'), redis.get('bench:b'), redis.get('bench:c')]),

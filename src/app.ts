@@ -4,7 +4,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import { type Deps, forRequest } from './deps.ts';
+import { forRequest, type SharedDeps } from './deps.ts';
 import { methodIndex } from './lib/allowed-methods.ts';
 import { handleErrors, notFoundOrMethodNotAllowed, validationHook } from './lib/error-handler.ts';
 import { mediaTypeIndex } from './lib/request-media-types.ts';
@@ -37,7 +37,7 @@ export interface AppOptions {
 
 export type App = OpenAPIHono<AppEnv>;
 
-export function createApp(deps: Deps, options: AppOptions = {}): App {
+export function createApp(deps: SharedDeps, options: AppOptions = {}): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use('*', async (c, next) => {

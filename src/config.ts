@@ -94,8 +94,16 @@ export const configSchema = z.object({
    */
   DATABASE_TIMEOUT_MS: positiveInt.default(5_000),
   /**
+   * The same bound for QStash's job deliveries, whose batch deletes and digests may take longer
+   * than any API request should.
+   */
+  JOB_DATABASE_TIMEOUT_MS: positiveInt.default(60_000),
+  /** How long one request to Upstash Redis may take: then it fails as Redis unavailable (503). */
+  REDIS_TIMEOUT_MS: positiveInt.default(5_000),
+  /**
    * How long the API may take to answer: then it answers 503 and logs the request as timed out.
-   * Health probes have their own bound, and QStash's deliveries the one each job was sent with.
+   * Work already under way is not undone: a write may still complete. Health probes have their
+   * own bound; QStash's job deliveries are not cut short (QStash's own timeout ends them).
    */
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   RATE_LIMIT_GENERAL: rateLimitRule.prefault('100/15m'),

@@ -48,16 +48,22 @@ export interface Backends {
 
 export interface Deps extends SharedDeps, Backends {}
 
-function connect(shared: SharedDeps): Backends {
+export interface BackendOptions {
+  /** How long one database request may take (DATABASE_TIMEOUT_MS unless given). */
+  databaseTimeoutMs?: number;
+}
+
+function connect(shared: SharedDeps, options: BackendOptions): Backends {
   const { config, clock } = shared;
   // Concurrent commands in one request (rate limit, deny list, cache read) share one round trip.
   const redis = new UpstashRedis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
+    timeoutMs: config.REDIS_TIMEOUT_MS,
   });
   return {
     db: createDatabase(config.TURSO_DATABASE_URL, config.TURSO_AUTH_TOKEN, {
-      timeoutMs: config.DATABASE_TIMEOUT_MS,
+      timeoutMs: options.databaseTimeoutMs ?? config.DATABASE_TIMEOUT_MS,
     }),
     redis,
     rateLimits: createRateLimitPolicies(redis, config, shared.blockedClients),
@@ -67,17 +73,22 @@ function connect(shared: SharedDeps): Backends {
 }
 
 /** The Deps of one request: the shared parts as they are, with backend clients of its own. */
-export function forRequest(deps: Deps): Deps {
-  return { ...deps, ...connect(deps) };
+export function forRequest(shared: SharedDeps, options: BackendOptions = {}): Deps {
+  return { ...shared, ...connect(shared, options) };
 }
 
-export function createDeps(config: Config): Deps {
-  const shared: SharedDeps = {
+/** What createApp takes: an isolate's shared parts, so no client can be captured across requests. */
+export function createSharedDeps(config: Config): SharedDeps {
+  return {
     config,
     clock: systemClock,
     logger: createLogger(config.LOG_LEVEL),
     tokens: createAccessTokens(config, systemClock),
     blockedClients: rememberBlockedClients(),
   };
-  return { ...shared, ...connect(shared) };
+}
+
+/** Shared parts and one set of clients, for tools and tests that talk to the backends directly. */
+export function createDeps(config: Config): Deps {
+  return forRequest(createSharedDeps(config));
 }

@@ -1,7 +1,7 @@
 // The Node worker's configuration, parsed once from process.env with the same rules and the same
 // ConfigError as the edge's: a missing or malformed variable stops start-up, naming it.
 import * as z from 'zod';
-import { httpOrigin, parseEnv, positiveInt } from '../src/config.ts';
+import { configSchema, httpOrigin, parseEnv, positiveInt } from '../src/config.ts';
 
 const workerConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -16,6 +16,7 @@ const workerConfigSchema = z.object({
   /** Job state lives in Redis, shared with the edge: what makes a repeated delivery harmless. */
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+  REDIS_TIMEOUT_MS: configSchema.shape.REDIS_TIMEOUT_MS,
   /** smtp://host:port, or smtps://user:pass@host for implicit TLS. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }),
   MAIL_FROM: z.string().min(3).default('nexus-edge <no-reply@nexus-edge.local>'),

@@ -19,6 +19,7 @@ export function createWorkerDeps(config: WorkerConfig, logger = createLogger(con
   const redis = new UpstashRedis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
+    timeoutMs: config.REDIS_TIMEOUT_MS,
   });
   return {
     config,

@@ -4,7 +4,7 @@
 // download happens. A bad variable stops start-up, naming it.
 import { createApp } from '../app.ts';
 import { ConfigError, parseConfig } from '../config.ts';
-import { createDeps } from '../deps.ts';
+import { createSharedDeps } from '../deps.ts';
 import { listenOptions } from './listen.ts';
 
 // The few Deno APIs used here, declared locally so src/ type-checks without Deno's types.
@@ -38,7 +38,7 @@ function start() {
 }
 
 const { config, listen } = start();
-const deps = createDeps(config);
+const deps = createSharedDeps(config);
 const app = createApp(deps);
 
 const server = Deno.serve(

@@ -5,7 +5,7 @@ import { serve } from '@hono/node-server';
 import { compress } from 'hono/compress';
 import { createApp } from '../app.ts';
 import { type Config, ConfigError, parseConfig } from '../config.ts';
-import { createDeps } from '../deps.ts';
+import { createSharedDeps } from '../deps.ts';
 import { type ListenOptions, listenOptions } from './listen.ts';
 
 const shutdownGraceMs = 10_000;
@@ -21,7 +21,7 @@ function configOrExit(): { config: Config; listen: ListenOptions } {
 }
 
 const { config, listen } = configOrExit();
-const deps = createDeps(config);
+const deps = createSharedDeps(config);
 const app = createApp(deps, { compress: compress() });
 
 const server = serve({ fetch: app.fetch, hostname: listen.hostname, port: listen.port }, (info) => {

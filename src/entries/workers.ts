@@ -2,7 +2,7 @@
 // isolate, on the first request, from the Worker's bindings.
 import { type App, createApp } from '../app.ts';
 import { ConfigError, parseConfig } from '../config.ts';
-import { createDeps } from '../deps.ts';
+import { createSharedDeps } from '../deps.ts';
 
 let app: App | undefined;
 
@@ -27,7 +27,7 @@ export default {
   fetch(request, env, ctx) {
     if (app === undefined) {
       try {
-        app = createApp(createDeps(parseConfig(env)));
+        app = createApp(createSharedDeps(parseConfig(env)));
       } catch (error) {
         if (error instanceof ConfigError) return misconfigured(error);
         throw error;

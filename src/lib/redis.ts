@@ -27,6 +27,8 @@ export interface RedisOptions {
   /** The REST URL, e.g. `UPSTASH_REDIS_REST_URL`. */
   url: string;
   token: string;
+  /** How long one HTTP request may take before it fails as Redis unavailable. */
+  timeoutMs: number;
 }
 
 /** At most one expiry; `nx`/`xx` set only a missing / an existing key. */
@@ -148,6 +150,7 @@ export class RedisTransaction {
 export class UpstashRedis {
   readonly #baseUrl: string;
   readonly #authorization: string;
+  readonly #timeoutMs: number;
   #queue: Pending[] = [];
   // Upstash's read-your-writes token: a later request waits for a replica to have seen the
   // writes this client made, as the official client asks by default.
@@ -156,6 +159,7 @@ export class UpstashRedis {
   constructor(options: RedisOptions) {
     this.#baseUrl = options.url.replace(/\/+$/, '');
     this.#authorization = `Bearer ${options.token}`;
+    this.#timeoutMs = options.timeoutMs;
   }
 
   get<T = unknown>(key: string): Promise<T | null> {
@@ -274,15 +278,26 @@ export class UpstashRedis {
       body,
     };
     const url = `${this.#baseUrl}/${path}`;
+    const attempt = () => fetch(url, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
+    const unreachable = (error: unknown) => {
+      const reason =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no answer within ${this.#timeoutMs} ms`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      return new RedisError(`Upstash Redis unreachable: ${reason}`, { cause: error });
+    };
     try {
-      return await fetch(url, init);
-    } catch {
+      return await attempt();
+    } catch (error) {
+      // A Redis that did not answer in time gets no second wait.
+      if (error instanceof Error && error.name === 'TimeoutError') throw unreachable(error);
       await new Promise((resume) => setTimeout(resume, retryPauseMs));
       try {
-        return await fetch(url, init);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new RedisError(`Upstash Redis unreachable: ${reason}`, { cause: error });
+        return await attempt();
+      } catch (retryError) {
+        throw unreachable(retryError);
       }
     }
   }

@@ -171,10 +171,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
-    await paused?.until;
     const path = new URL(request.url ?? '/', 'http://proxy').pathname;
     counts.requests++;
     paths.push(path);
+    await paused?.until;
     const fault = pick(path, Number(request.headers['upstash-retried'] ?? 0));
     if (fault !== undefined) counts[fault]++;
     if (fault === 'fail-before') return write(response, injectedFailure());

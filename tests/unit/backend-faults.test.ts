@@ -12,7 +12,7 @@ import { createDatabase } from '../../src/db/client.ts';
 import { faultyBackend } from '../../src/lib/backend-faults.ts';
 import { createQueue } from '../../src/lib/queue.ts';
 import { UpstashRedis } from '../../src/lib/redis.ts';
-import { closedPortUrl } from '../support/dead-endpoints.ts';
+import { closedPortUrl, startHangingServer } from '../support/dead-endpoints.ts';
 import { startTestStack, testDatabase } from '../support/test-stack.ts';
 
 let stack: LocalStack;
@@ -72,15 +72,51 @@ describe('the database', () => {
 
 describe('Upstash Redis', () => {
   it('is at fault when unreachable, not when it refuses a command', async () => {
-    const down = new UpstashRedis({ url: await closedPortUrl(), token: 'token' });
+    const down = new UpstashRedis({
+      url: await closedPortUrl(),
+      token: 'token',
+      timeoutMs: 10_000,
+    });
     expect(faultyBackend(await failureOf(down.get('key')))).toBe('redis');
     const redis = new UpstashRedis({
       url: stack.env.UPSTASH_REDIS_REST_URL,
       token: stack.env.UPSTASH_REDIS_REST_TOKEN,
+      timeoutMs: 10_000,
     });
     const key = `backend-faults:${crypto.randomUUID()}`;
     await redis.set(key, 'not a number', { ex: 60 });
     expect(faultyBackend(await failureOf(redis.incr(key)))).toBeUndefined();
+  });
+
+  it('is at fault when it takes longer than its timeout to answer, which fails at once', async () => {
+    const hanging = await startHangingServer();
+    try {
+      const slow = new UpstashRedis({ url: hanging.url, token: 'token', timeoutMs: 200 });
+      const started = Date.now();
+      const error = await failureOf(slow.get('key'));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(faultyBackend(error)).toBe('redis');
+      expect(String(error)).toContain('no answer within 200 ms');
+    } finally {
+      await hanging.close();
+    }
+  });
+});
+
+describe('the database, slow', () => {
+  it('is at fault when it takes longer than its timeout to answer', async () => {
+    const hanging = await startHangingServer();
+    try {
+      const slow = createDatabase(hanging.url, 'token', { timeoutMs: 200 });
+      const error = await failureOf(slow.run(sql`select 1`));
+      expect(faultyBackend(error)).toBe('database');
+      const reasons: string[] = [];
+      for (let cause = error; cause instanceof Error; cause = cause.cause)
+        reasons.push(cause.message);
+      expect(reasons.join(' / ')).toContain('no answer within 200 ms');
+    } finally {
+      await hanging.close();
+    }
   });
 });
 

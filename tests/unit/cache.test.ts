@@ -37,7 +37,7 @@ afterEach(() => {
 
 /** A cache as the app builds it, with its reads and warnings recorded. */
 function cacheAt(url = server.url, scope: CacheScope = {}) {
-  const redis = new UpstashRedis({ url, token });
+  const redis = new UpstashRedis({ url, token, timeoutMs: 10_000 });
   const warnings: LogFields[] = [];
   const logger = createLogger('warn', (line) => warnings.push(JSON.parse(line)));
   const outcomes: CacheOutcome[] = [];

@@ -48,7 +48,7 @@ interface Setup {
 const freshPrefix = () => `test-fixed-window:${randomUUID()}`;
 
 function ours(setup: Setup, prefix = freshPrefix()) {
-  const redis = new UpstashRedis({ url: setup.url ?? server.url, token });
+  const redis = new UpstashRedis({ url: setup.url ?? server.url, token, timeoutMs: 10_000 });
   const ephemeralCache = new Map<string, number>();
   const limiter = new FixedWindowLimiter({
     redis,

@@ -27,7 +27,10 @@ afterAll(async () => {
 
 function storeAt(start: number) {
   let now = start;
-  const store = createJobStateStore(new UpstashRedis({ url: server.url, token }), () => now);
+  const store = createJobStateStore(
+    new UpstashRedis({ url: server.url, token, timeoutMs: 10_000 }),
+    () => now,
+  );
   return { store, advance: (ms: number) => (now += ms) };
 }
 
@@ -93,8 +96,14 @@ describe('a delivery whose completion Redis will not take', () => {
       target: server.url,
       rules: [{ kind: 'fail-before', first: failedCompletions }],
     });
-    const direct = createJobStateStore(new UpstashRedis({ url: server.url, token }), Date.now);
-    const proxied = createJobStateStore(new UpstashRedis({ url: proxy.url, token }), Date.now);
+    const direct = createJobStateStore(
+      new UpstashRedis({ url: server.url, token, timeoutMs: 10_000 }),
+      Date.now,
+    );
+    const proxied = createJobStateStore(
+      new UpstashRedis({ url: proxy.url, token, timeoutMs: 10_000 }),
+      Date.now,
+    );
     const logLines: LogFields[] = [];
     const runtime = {
       jobState: { ...direct, complete: proxied.complete },

@@ -38,7 +38,7 @@ afterEach(() => {
 });
 
 const client = (url = server.url, clientToken = token) =>
-  new UpstashRedis({ url, token: clientToken });
+  new UpstashRedis({ url, token: clientToken, timeoutMs: 10_000 });
 
 const official = () =>
   new Redis({ url: server.url, token, enableTelemetry: false, enableAutoPipelining: false });

@@ -380,7 +380,7 @@ describe('replay guard, against Redis through the local Upstash REST server', ()
 
   beforeAll(async () => {
     server = await startTestRedisRest({ redisDb: 2, token });
-    redis = new UpstashRedis({ url: server.url, token });
+    redis = new UpstashRedis({ url: server.url, token, timeoutMs: 10_000 });
   });
 
   afterAll(async () => {

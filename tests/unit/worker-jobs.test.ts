@@ -292,6 +292,37 @@ describe('email jobs', () => {
     expect(await current.deps.jobState.read('job-forged')).toBeNull();
   });
 
+  it('takes a signature once: a captured delivery sent again under a new message id is refused', async () => {
+    const path = '/jobs/email.welcome';
+    const body = new TextEncoder().encode(
+      JSON.stringify({ type: 'email.welcome', payload: { to: 'ada@example.com', name: 'Ada' } }),
+    );
+    const signature = signDelivery({
+      url: `${jobsBaseUrl}${path}`,
+      body,
+      signingKey: currentKey,
+      nowMs: Date.now(),
+    });
+    const send = (messageId: string) =>
+      current.app.fetch(
+        new Request(`http://127.0.0.1:8789${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'upstash-signature': signature,
+            'upstash-message-id': messageId,
+          },
+          body,
+        }),
+      );
+
+    expect((await send('msg_scheduled_1')).status).toBe(200);
+    const replayed = await send('msg_scheduled_2');
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as Envelope).error.code).toBe('SIGNATURE_REPLAYED');
+    expect(inbox).toHaveLength(1);
+  });
+
   it('answers 489 with Upstash-NonRetryable-Error to a payload that can never succeed', async () => {
     const { response, json } = await deliver({
       type: 'email.verification',

@@ -319,13 +319,19 @@ export function requestPasswordReset(service: AuthServiceDeps, email: string): v
     const user = await service.accounts.findActiveByEmail(email);
     if (user === undefined) return;
     // Many addresses asking for one account would flood its inbox; past the cap nothing is sent
-    // and the answer is still the same 202.
+    // and the answer is still the same 202. The price: whoever knows the address can spend the
+    // account's allowance, delaying a real reset by up to the window; the log shows it.
     const { limiter } = service.deps.rateLimits.accountEmail;
     const allowed = await limiter.limit(`reset:${user.id}`);
-    if (!allowed.success || allowed.reason === 'timeout') {
+    if (allowed.reason === 'timeout') {
+      service.deps.logger.warn('password reset email not sent: its limit could not be checked', {
+        userId: user.id,
+      });
+      return;
+    }
+    if (!allowed.success) {
       service.deps.logger.info('password reset email not sent: account over its email limit', {
         userId: user.id,
-        reason: allowed.reason ?? 'limited',
       });
       return;
     }

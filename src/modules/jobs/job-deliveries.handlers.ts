@@ -2,7 +2,9 @@
 // routes rather than OpenAPI ones: only QStash calls them, proving itself by signature (checked by
 // the middleware in front of them), so they are internal and kept out of the public document.
 import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../app-env.ts';
+import { forRequest } from '../../deps.ts';
 import { type JobType, jobTypesOn } from '../../jobs/catalogue.ts';
 import { runJobDelivery } from '../../jobs/job-delivery.ts';
 import { ok } from '../../lib/envelope.ts';
@@ -13,6 +15,16 @@ import { edgeJobHandlers } from './edge-job-handlers.ts';
 import { recordFailureCallback } from './failure-callback.ts';
 
 const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));
+
+/**
+ * Job deliveries wait longer for the database than API requests do (JOB_DATABASE_TIMEOUT_MS): a
+ * sweep or a cleanup may rightly take longer, and QStash bounds the delivery itself.
+ */
+export const jobBackends = createMiddleware<AppEnv>(async (c, next) => {
+  const { config } = c.var.deps;
+  c.set('deps', forRequest(c.var.deps, { databaseTimeoutMs: config.JOB_DATABASE_TIMEOUT_MS }));
+  await next();
+});
 
 /** The edge's endpoints for QStash: its job types and the failure callback, all signed. */
 export const edgeQstashSignature = requireQstashSignature<AppEnv>((c) => {

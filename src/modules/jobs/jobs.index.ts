@@ -3,6 +3,7 @@ import type { AppEnv } from '../../app-env.ts';
 import {
   edgeQstashSignature,
   failureCallbackHandler,
+  jobBackends,
   jobDeliveryHandler,
 } from './job-deliveries.handlers.ts';
 import {
@@ -26,8 +27,8 @@ import {
  * every QStash customer, and a refused delivery only comes back later. The fixed path goes first.
  */
 export function registerJobDeliveries(app: OpenAPIHono<AppEnv>): void {
-  app.post('/jobs/failed', edgeQstashSignature, failureCallbackHandler);
-  app.post('/jobs/:type', edgeQstashSignature, jobDeliveryHandler);
+  app.post('/jobs/failed', jobBackends, edgeQstashSignature, failureCallbackHandler);
+  app.post('/jobs/:type', jobBackends, edgeQstashSignature, jobDeliveryHandler);
 }
 
 /** GET /v1/jobs/{id} and the dead-letter queue under /v1/admin/jobs/dead. */
