@@ -1,5 +1,5 @@
 // What `npm run bench` runs: each benchmark measures one thing and says whether it is within its
-// budget (DESIGN.md, "Budgets"). A new benchmark is a file exporting one of these, listed in main.ts.
+// budget. A new benchmark is a file exporting one of these, listed in main.ts.
 export interface BenchmarkReport {
   /** Lines for a person, printed as they are. */
   lines: string[];

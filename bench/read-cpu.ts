@@ -4,7 +4,7 @@
 // GET /v1/me, which reads the database. The backends run in another process, so only this
 // process's work is counted: ours, and Node's fetch client's for the one or two round trips.
 // Beside them, that fetch cost alone (a Redis pipeline sent by itself) and a bare /health (the
-// middleware every request passes) show where the time goes. DESIGN's budget (150 us on Node)
+// middleware every request passes) show where the time goes. The budget (150 us on Node)
 // is judged on the cached read less its Redis round trip: the part that is ours to make faster.
 import { UpstashRedis } from '../src/lib/redis.ts';
 import {

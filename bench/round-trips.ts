@@ -1,7 +1,7 @@
 // The outbound round trips of a request, counted where they arrive: a counting proxy in front of
 // each local server (libSQL, Upstash Redis REST, QStash) forwards every HTTP request and notes
 // which backend it reached and whether the response had already left.
-// DESIGN's budgets: an authenticated read answered from cache makes ONE round trip, to Redis (rate
+// The budgets: an authenticated read answered from cache makes ONE round trip, to Redis (rate
 // limit, token deny-list and cache read in one pipeline); an uncached read two (Redis, database);
 // a write at most three, its publish to QStash leaving after the response.
 import { once } from 'node:events';
@@ -155,7 +155,7 @@ interface Scenario {
   send(): Promise<Response>;
   status: number;
   /**
-   * DESIGN's budget, which fails the run: reads count every request before the response, writes
+   * The budget, which fails the run: reads count every request before the response, writes
    * the round trips one after another before it.
    */
   budget?: { requests: number } | { sequential: number };

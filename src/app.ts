@@ -1,6 +1,6 @@
 // The app factory: one Hono app built from its dependencies, so the Worker, Deno, Node and the
 // tests all serve exactly the same thing. The order of the middleware is the order a request
-// meets them (DESIGN.md, "One request on the edge").
+// meets them.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';

@@ -1,5 +1,5 @@
-// The error envelope as a client receives it (DESIGN.md, "Response envelope"): checked the same
-// way in every e2e test, so each test states only what is particular to it.
+// The error envelope as a client receives it, checked the same way in every e2e test, so each
+// test states only what is particular to it.
 import type { Response } from 'miniflare';
 import { expect } from 'vitest';
 
