@@ -3,6 +3,7 @@
 // for a rate-limit check that Redis could not answer, and may try again. What a retry cannot fix
 // (a wrong statement, a refused token, a Redis command error, a message QStash refuses) stays 500.
 import { LibsqlError } from '@libsql/client/http';
+import { fetchFailureReason } from './fetch-failure.ts';
 import { isRefusedByQueue, QueueError } from './queue.ts';
 import { RedisCommandError, RedisError } from './redis.ts';
 
@@ -46,12 +47,7 @@ export async function databaseFetch(request: Request, timeoutMs: number): Promis
   try {
     return await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    const reason =
-      error instanceof Error && error.name === 'TimeoutError'
-        ? `no answer within ${timeoutMs} ms`
-        : error instanceof Error
-          ? error.message
-          : String(error);
+    const reason = fetchFailureReason(error, timeoutMs);
     throw new DatabaseUnreachableError(`libSQL unreachable: ${reason}`, { cause: error });
   }
 }

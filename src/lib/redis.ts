@@ -13,6 +13,8 @@
 //   parsed (a number only when it survives the round trip unchanged), as the official client does.
 // - Errors name the failed command but never its arguments: keys carry token ids and key hashes.
 
+import { fetchFailureReason } from './fetch-failure.ts';
+
 /** Upstash answered with an error, answered badly, or could not be reached. */
 export class RedisError extends Error {
   override name = 'RedisError';
@@ -279,15 +281,10 @@ export class UpstashRedis {
     };
     const url = `${this.#baseUrl}/${path}`;
     const attempt = () => fetch(url, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
-    const unreachable = (error: unknown) => {
-      const reason =
-        error instanceof Error && error.name === 'TimeoutError'
-          ? `no answer within ${this.#timeoutMs} ms`
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      return new RedisError(`Upstash Redis unreachable: ${reason}`, { cause: error });
-    };
+    const unreachable = (error: unknown) =>
+      new RedisError(`Upstash Redis unreachable: ${fetchFailureReason(error, this.#timeoutMs)}`, {
+        cause: error,
+      });
     try {
       return await attempt();
     } catch (error) {
