@@ -23,7 +23,7 @@ import {
   type RateLimitPolicies,
   rememberBlockedClients,
 } from './lib/rate-limit-policies.ts';
-import { UpstashRedis } from './lib/redis.ts';
+import { createRedis, type Redis } from './lib/redis.ts';
 
 /** What lives as long as the isolate or process. */
 export interface SharedDeps {
@@ -39,7 +39,7 @@ export interface SharedDeps {
 /** The clients one request does its I/O with. */
 export interface Backends {
   db: Database;
-  redis: UpstashRedis;
+  redis: Redis;
   rateLimits: RateLimitPolicies;
   queue: Queue;
   /** Each job's state (dedupe lease, progress, result), shared with the Node worker. */
@@ -56,7 +56,7 @@ export interface BackendOptions {
 function connect(shared: SharedDeps, options: BackendOptions): Backends {
   const { config, clock } = shared;
   // Concurrent commands in one request (rate limit, deny list, cache read) share one round trip.
-  const redis = new UpstashRedis({
+  const redis = createRedis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
     timeoutMs: config.REDIS_TIMEOUT_MS,

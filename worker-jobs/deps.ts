@@ -2,21 +2,21 @@
 // its own: job state is in the Redis the edge shares, so any number of copies can run.
 import { createJobStateStore, type JobStateStore } from '../src/jobs/job-state.ts';
 import { createLogger, type Logger } from '../src/lib/logger.ts';
-import { UpstashRedis } from '../src/lib/redis.ts';
+import { createRedis, type Redis } from '../src/lib/redis.ts';
 import type { WorkerConfig } from './config.ts';
 import { createMailer, type Mailer } from './mailer.ts';
 
 export interface WorkerDeps {
   config: WorkerConfig;
   logger: Logger;
-  redis: UpstashRedis;
+  redis: Redis;
   jobState: JobStateStore;
   mailer: Mailer;
   now: () => number;
 }
 
 export function createWorkerDeps(config: WorkerConfig, logger = createLogger(config.LOG_LEVEL)) {
-  const redis = new UpstashRedis({
+  const redis = createRedis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
     timeoutMs: config.REDIS_TIMEOUT_MS,

@@ -2,7 +2,7 @@
 // repeated delivery harmless and what GET /v1/jobs/{id} reports. A delivery claims the job with a
 // lease before running it; a second delivery meanwhile is told to come back later, and one after
 // completion is acknowledged without running the job again.
-import type { UpstashRedis } from '../lib/redis.ts';
+import type { Redis } from '../lib/redis.ts';
 
 export type JobStatus =
   | { status: 'pending' }
@@ -101,7 +101,7 @@ export interface JobStateStore {
   read(key: string): Promise<JobRecord | null>;
 }
 
-export function createJobStateStore(redis: UpstashRedis, now: () => number): JobStateStore {
+export function createJobStateStore(redis: Redis, now: () => number): JobStateStore {
   const update = async (
     key: string,
     type: string,

@@ -5,7 +5,7 @@
 import { LibsqlError } from '@libsql/client/http';
 import { fetchFailureReason } from './fetch-failure.ts';
 import { isRefusedByQueue, QueueError } from './queue.ts';
-import { RedisCommandError, RedisError } from './redis.ts';
+import { RedisUnavailableError } from './redis.ts';
 
 export type Backend = 'database' | 'redis' | 'queue';
 
@@ -30,8 +30,7 @@ function isTransientDatabaseError(error: Error): boolean {
 /** The backend whose failure `error` is, through any wrapping (drizzle's, the clients'), if any. */
 export function faultyBackend(error: unknown): Backend | undefined {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof RedisError)
-      return cause instanceof RedisCommandError ? undefined : 'redis';
+    if (cause instanceof RedisUnavailableError) return 'redis';
     if (cause instanceof QueueError) return isRefusedByQueue(cause) ? undefined : 'queue';
     if (isTransientDatabaseError(cause)) return 'database';
   }

@@ -25,7 +25,7 @@
 import type { Config } from '../config.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
-import type { UpstashRedis } from './redis.ts';
+import type { Redis } from './redis.ts';
 import { withTimeout } from './timeout.ts';
 
 /** What a cached value may be: it goes through JSON, so a Date would come back as a string. */
@@ -59,7 +59,7 @@ export interface CachePrefetch {
 }
 
 export interface CacheBackend {
-  redis: UpstashRedis;
+  redis: Redis;
   logger: Logger;
   clock: Clock;
   /** CACHE_TIMEOUT_MS: how long a cache read may take before the loader answers instead. */
@@ -102,7 +102,7 @@ function versionOf(raw: unknown): number | undefined {
   return raw === null || raw === undefined || !Number.isSafeInteger(version) ? undefined : version;
 }
 
-// UpstashRedis turns JSON text into values on read: an entry arrives as an object.
+// The Redis client turns JSON text into values on read: an entry arrives as an object.
 function entryOf(entry: unknown): Entry | undefined {
   if (typeof entry !== 'object' || entry === null || !('v' in entry) || !('d' in entry)) {
     return undefined;

@@ -1,9 +1,19 @@
-// The named rate-limit policies: how many requests per window, and what happens when Redis
-// cannot answer. Their limiters are built for each request, on that request's Redis client; the
-// memory of blocked clients is kept per isolate, so it outlives a single request.
+// The named rate-limit policies: how many requests per window, which algorithm of
+// @upstash/ratelimit counts them, and what happens when Redis cannot answer. Their limiters are
+// built for each request, on that request's Redis client; the memory of blocked clients is kept per
+// isolate, so it outlives a single request.
+//
+// Two algorithms, each where it serves:
+// - Traffic (general, per API key, partner webhooks): a token bucket of `limit` tokens, one token
+//   back every window/limit. Bursts up to the limit pass, the steady rate is the rule's, and a
+//   refused client is told to come back when its next token arrives, not at the end of a window.
+// - Abuse (login guesses, sign-ups, reset and verification emails): a sliding window. A fixed
+//   window lets twice the limit through around its edge (5 guesses at 14:59, 5 more at 15:00);
+//   the sliding one does not. Its Retry-After is the end of the current window, when the client
+//   may still be refused for the window before: for these policies, strict beats exact.
+import { Ratelimit } from '@upstash/ratelimit';
 import type { Config, RateLimitRule } from '../config.ts';
-import { FixedWindowLimiter } from './fixed-window-limiter.ts';
-import type { UpstashRedis } from './redis.ts';
+import type { Redis } from './redis.ts';
 
 export type RateLimitPolicyName =
   | 'general'
@@ -23,12 +33,13 @@ export interface RateLimitPolicy {
    * passwords, and an unmetered guess is worse than a 503.
    */
   readonly whenRedisDown: 'allow' | 'refuse';
-  readonly limiter: FixedWindowLimiter;
+  readonly limiter: Ratelimit;
 }
 
 export type RateLimitPolicies = Readonly<Record<RateLimitPolicyName, RateLimitPolicy>>;
 
-export type { RateLimitResult } from './fixed-window-limiter.ts';
+/** What a check answers: allowed or not, the count, when it resets, and work left for waitUntil. */
+export type RateLimitResult = Awaited<ReturnType<Ratelimit['limit']>>;
 
 /** Per policy, the clients over their limit and when their window ends. */
 export type BlockedClients = Readonly<Record<RateLimitPolicyName, Map<string, number>>>;
@@ -45,47 +56,67 @@ export function rememberBlockedClients(): BlockedClients {
   };
 }
 
+type Algorithm = 'tokenBucket' | 'slidingWindow';
+
+function limiterOf(algorithm: Algorithm, { limit, windowMs }: RateLimitRule) {
+  if (algorithm === 'slidingWindow') return Ratelimit.slidingWindow(limit, `${windowMs} ms`);
+  // One token every windowMs/limit, in whole milliseconds: several per millisecond for the
+  // generous limits tests and load runs configure.
+  const intervalMs = Math.max(1, Math.floor(windowMs / limit));
+  const refill = Math.max(1, Math.round((limit * intervalMs) / windowMs));
+  return Ratelimit.tokenBucket(refill, `${intervalMs} ms`, limit);
+}
+
 export function createRateLimitPolicies(
-  redis: UpstashRedis,
+  redis: Redis,
   config: Config,
   blockedClients: BlockedClients,
 ): RateLimitPolicies {
   const policy = (
     name: RateLimitPolicyName,
     rule: RateLimitRule,
+    algorithm: Algorithm,
     whenRedisDown: RateLimitPolicy['whenRedisDown'],
   ): RateLimitPolicy => ({
     name,
     rule,
     whenRedisDown,
-    limiter: new FixedWindowLimiter({
+    limiter: new Ratelimit({
       redis,
-      // A fixed window keeps Retry-After honest: when the window ends the count starts from zero,
-      // whereas a sliding window still counts the last window's requests and would refuse the
-      // retry it had just announced.
-      limit: rule.limit,
-      windowMs: rule.windowMs,
+      limiter: limiterOf(algorithm, rule),
       prefix: `ratelimit:${name}`,
       // One map per policy and isolate: clients over their limit are refused from memory until
-      // their window ends, with no round trip. An expired entry goes at its client's next look-up.
+      // their reset, with no round trip.
       ephemeralCache: blockedClients[name],
-      timeoutMs: config.RATE_LIMIT_TIMEOUT_MS,
+      // Past it the check resolves with reason "timeout", and the policy's Redis-down rule applies.
+      timeout: config.RATE_LIMIT_TIMEOUT_MS,
+      analytics: false,
     }),
   });
   return {
-    general: policy('general', config.RATE_LIMIT_GENERAL, 'allow'),
-    auth: policy('auth', config.RATE_LIMIT_AUTH, 'refuse'),
+    general: policy('general', config.RATE_LIMIT_GENERAL, 'tokenBucket', 'allow'),
+    auth: policy('auth', config.RATE_LIMIT_AUTH, 'slidingWindow', 'refuse'),
     // Per address: mass sign-ups and reset-email floods; both send email, so neither runs unmetered.
-    signup: policy('signup', config.RATE_LIMIT_SIGNUP, 'refuse'),
-    passwordReset: policy('passwordReset', config.RATE_LIMIT_PASSWORD_RESET, 'refuse'),
+    signup: policy('signup', config.RATE_LIMIT_SIGNUP, 'slidingWindow', 'refuse'),
+    passwordReset: policy(
+      'passwordReset',
+      config.RATE_LIMIT_PASSWORD_RESET,
+      'slidingWindow',
+      'refuse',
+    ),
     // Per key, on top of the general policy per address: a key shared by many machines still has
     // one budget. Its Redis-down rule is the general one: a key is already authenticated.
-    apiKey: policy('apiKey', config.RATE_LIMIT_API_KEY, 'allow'),
+    apiKey: policy('apiKey', config.RATE_LIMIT_API_KEY, 'tokenBucket', 'allow'),
     // Per partner, instead of the general policy per address: a partner sends from many addresses
     // and in bursts. Unsigned requests are still metered, so they cannot cost unbounded work.
-    webhook: policy('webhook', config.RATE_LIMIT_WEBHOOK, 'allow'),
+    webhook: policy('webhook', config.RATE_LIMIT_WEBHOOK, 'tokenBucket', 'allow'),
     // Per account and kind of email (reset, verification), whoever asks: the address limits above
     // cannot stop many addresses from flooding one inbox. Without Redis no such email is sent.
-    accountEmail: policy('accountEmail', config.RATE_LIMIT_ACCOUNT_EMAIL, 'refuse'),
+    accountEmail: policy(
+      'accountEmail',
+      config.RATE_LIMIT_ACCOUNT_EMAIL,
+      'slidingWindow',
+      'refuse',
+    ),
   };
 }

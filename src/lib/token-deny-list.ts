@@ -10,7 +10,7 @@
 // like GET, but Upstash routes it as a write, to the primary, which has seen the logout, rather
 // than to a replica that may not have yet; the rate limiter's script goes there anyway.
 import { clockToleranceSeconds, type TokenPeek } from './access-tokens.ts';
-import type { UpstashRedis } from './redis.ts';
+import type { Redis } from './redis.ts';
 import { withTimeout } from './timeout.ts';
 
 const tokenKey = (tokenId: string) => `deny:${tokenId}`;
@@ -27,7 +27,7 @@ export interface PendingRevocationCheck extends TokenPeek {
 
 /** Issues the read at once (never awaited here): commands of the same tick share one request. */
 export function startRevocationCheck(
-  redis: UpstashRedis,
+  redis: Redis,
   token: TokenPeek,
   timeoutMs: number,
 ): PendingRevocationCheck {
@@ -50,7 +50,7 @@ export function startRevocationCheck(
 
 /** Refuses one access token from now until it would have expired anyway. */
 export async function denyAccessToken(
-  redis: UpstashRedis,
+  redis: Redis,
   tokenId: string,
   expiresAtSeconds: number,
 ): Promise<void> {
@@ -59,7 +59,7 @@ export async function denyAccessToken(
 
 /** Refuses every access token of these sessions until the newest of them would have expired. */
 export async function denySessions(
-  redis: UpstashRedis,
+  redis: Redis,
   sessionIds: readonly string[],
   accessTokenTtlSeconds: number,
 ): Promise<void> {

@@ -10,7 +10,7 @@
 // signature does not cover); a scheduled job, keyed by that id, would then run twice.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Delivery } from '../jobs/job-delivery.ts';
-import type { UpstashRedis } from '../lib/redis.ts';
+import type { Redis } from '../lib/redis.ts';
 import { type QstashKeys, verifyQstashSignature } from '../lib/signatures/qstash.ts';
 import { signatureRefused } from '../lib/signatures/refusal.ts';
 import { firstSighting } from '../lib/signatures/replay-guard.ts';
@@ -22,7 +22,7 @@ export interface QstashSignatureOptions {
   /** Milliseconds since the epoch. */
   now: () => number;
   /** Where the signatures already taken are remembered until they expire. */
-  redis: UpstashRedis;
+  redis: Redis;
 }
 
 /** Where the middleware leaves the delivery for the route behind it. */

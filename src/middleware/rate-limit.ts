@@ -69,7 +69,7 @@ function record(c: Context<AppEnv>, policy: RateLimitPolicyName, outcome: Record
   c.var.event.rateLimit = { ...previous, [policy]: outcome };
 }
 
-// UpstashRedis's errors name the command, never its key, so the client's key stays out of the log.
+// The Redis client's errors (src/lib/redis.ts) name no key, so the client's key stays out of the log.
 function unavailableReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

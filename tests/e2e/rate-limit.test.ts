@@ -6,7 +6,8 @@ import { expectErrorEnvelope } from './harness/envelope.ts';
 import { type E2eWorker, startE2eWorker } from './harness/worker.ts';
 
 const limit = 3;
-// An hour-long fixed window: a test never straddles two windows, so counts never reset mid-test.
+// An hour for 3 requests (a token bucket: one token back every 20 minutes), so no token comes back
+// while a test runs.
 const windowSeconds = 3_600;
 let worker: E2eWorker;
 
@@ -82,5 +83,25 @@ it('never limits the health probes', async () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('ratelimit-limit')).toBeNull();
     await response.arrayBuffer();
+  }
+});
+
+it('admits exactly its quota of 200 concurrent requests from one client', async () => {
+  const ip = '203.0.113.77';
+  const quota = await startE2eWorker({ vars: { RATE_LIMIT_GENERAL: '50/1h' } });
+  try {
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const response = await quota.fetch('/no/such/route', {
+          headers: { 'cf-connecting-ip': ip },
+        });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    expect(statuses.filter((status) => status === 404)).toHaveLength(50);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(150);
+  } finally {
+    await quota.close();
   }
 });

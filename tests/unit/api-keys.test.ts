@@ -10,11 +10,11 @@ import { createDatabase, type Database } from '../../src/db/client.ts';
 import { apiKeys, apiKeyUsage, type UserRow, users } from '../../src/db/schema.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { ok } from '../../src/lib/envelope.ts';
-import { RedisTransaction, UpstashRedis } from '../../src/lib/redis.ts';
 import { issueSession } from '../../src/lib/sessions.ts';
 import { requireAuth, requirePermission } from '../../src/middleware/auth.ts';
 import { newIp } from '../support/auth-flows.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
+import { breakRedisRequests, transactions } from '../support/redis-faults.ts';
 import { appOnStack, startTestStack, testDatabase } from '../support/test-stack.ts';
 
 let stack: LocalStack;
@@ -511,9 +511,7 @@ describe('DELETE /v1/api-keys/{id}', () => {
       await app.settled();
 
       // The invalidation is the cache's only MULTI: only it meets the broken Redis.
-      const multi = vi
-        .spyOn(UpstashRedis.prototype, 'multi')
-        .mockImplementation(() => new RedisTransaction(send));
+      const multi = breakRedisRequests(transactions, send);
       const failed = await app.send('DELETE', `/v1/api-keys/${id}`, { token });
       multi.mockRestore();
 

@@ -2,7 +2,6 @@
 // is checked, so parallel guesses cannot outrun the count, and a successful login gives its unit
 // back, so only wrong passwords use up the allowance.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UpstashRedis } from '../../src/lib/redis.ts';
 import {
   type AuthApp,
   type AuthStack,
@@ -13,6 +12,7 @@ import {
   registerAccount,
   startAuthStack,
 } from '../support/auth-flows.ts';
+import { breakRedisRequests, type RedisRequest } from '../support/redis-faults.ts';
 
 let auth: AuthStack;
 
@@ -88,21 +88,17 @@ describe('POST /v1/auth/login, failed-attempt limit (5 per 15 min per address an
 });
 
 /**
- * Redis fails the auth policy's counting script when `fails(rate)` says so (a negative rate is a
- * refund); every other command goes through. The spy is restored after the test.
+ * Redis cannot be reached by the requests that carry the auth policy's counting script when
+ * `fails(rate)` says so (its last argument is the rate; a negative one is a refund); every other
+ * request goes through. The spy is restored after the test.
  */
 function failAuthCounts(fails: (rate: number) => boolean): void {
-  const evalsha = UpstashRedis.prototype.evalsha;
-  vi.spyOn(UpstashRedis.prototype, 'evalsha').mockImplementation(function (
-    this: UpstashRedis,
-    sha1,
-    keys,
-    args,
-  ) {
-    const [, , rate] = args as number[];
-    if (keys[0]?.startsWith('ratelimit:auth:') && fails(Number(rate))) {
-      return Promise.reject(new Error('redis down'));
-    }
-    return evalsha.call(this, sha1, keys, args);
-  });
+  const countsAuth = ({ commands }: RedisRequest) =>
+    commands.some(
+      (command) =>
+        /^eval/i.test(String(command[0])) &&
+        command.some((part) => String(part).startsWith('ratelimit:auth:')) &&
+        fails(Number(command.at(-1))),
+    );
+  breakRedisRequests(countsAuth, () => Promise.reject(new TypeError('fetch failed')));
 }

@@ -11,7 +11,7 @@ import type { LocalStack } from '../../local-stack/stack.ts';
 import { createDatabase } from '../../src/db/client.ts';
 import { faultyBackend } from '../../src/lib/backend-faults.ts';
 import { createQueue } from '../../src/lib/queue.ts';
-import { UpstashRedis } from '../../src/lib/redis.ts';
+import { createRedis } from '../../src/lib/redis.ts';
 import { closedPortUrl, startHangingServer } from '../support/dead-endpoints.ts';
 import { startTestStack, testDatabase } from '../support/test-stack.ts';
 
@@ -72,13 +72,13 @@ describe('the database', () => {
 
 describe('Upstash Redis', () => {
   it('is at fault when unreachable, not when it refuses a command', async () => {
-    const down = new UpstashRedis({
+    const down = createRedis({
       url: await closedPortUrl(),
       token: 'token',
       timeoutMs: 10_000,
     });
     expect(faultyBackend(await failureOf(down.get('key')))).toBe('redis');
-    const redis = new UpstashRedis({
+    const redis = createRedis({
       url: stack.env.UPSTASH_REDIS_REST_URL,
       token: stack.env.UPSTASH_REDIS_REST_TOKEN,
       timeoutMs: 10_000,
@@ -91,7 +91,7 @@ describe('Upstash Redis', () => {
   it('is at fault when it takes longer than its timeout to answer, which fails at once', async () => {
     const hanging = await startHangingServer();
     try {
-      const slow = new UpstashRedis({ url: hanging.url, token: 'token', timeoutMs: 200 });
+      const slow = createRedis({ url: hanging.url, token: 'token', timeoutMs: 200 });
       const started = Date.now();
       const error = await failureOf(slow.get('key'));
       expect(Date.now() - started).toBeLessThan(5_000);

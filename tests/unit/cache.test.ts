@@ -7,7 +7,7 @@ import type { RunningHttpServer } from '../../local-stack/http-server.ts';
 import { type CacheOutcome, type CacheScope, createCache, type Json } from '../../src/lib/cache.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { createLogger, type LogFields } from '../../src/lib/logger.ts';
-import { UpstashRedis } from '../../src/lib/redis.ts';
+import { createRedis } from '../../src/lib/redis.ts';
 import {
   closedPortUrl,
   type HangingServer,
@@ -37,7 +37,7 @@ afterEach(() => {
 
 /** A cache as the app builds it, with its reads and warnings recorded. */
 function cacheAt(url = server.url, scope: CacheScope = {}) {
-  const redis = new UpstashRedis({ url, token, timeoutMs: 10_000 });
+  const redis = createRedis({ url, token, timeoutMs: 10_000 });
   const warnings: LogFields[] = [];
   const logger = createLogger('warn', (line) => warnings.push(JSON.parse(line)));
   const outcomes: CacheOutcome[] = [];

@@ -10,7 +10,7 @@ import { type JobHandlers, runJobDelivery } from '../../src/jobs/job-delivery.ts
 import { createJobStateStore } from '../../src/jobs/job-state.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { createLogger, type LogFields } from '../../src/lib/logger.ts';
-import { UpstashRedis } from '../../src/lib/redis.ts';
+import { createRedis } from '../../src/lib/redis.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
 import { startTestRedisRest } from '../support/test-stack.ts';
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 function storeAt(start: number) {
   let now = start;
   const store = createJobStateStore(
-    new UpstashRedis({ url: server.url, token, timeoutMs: 10_000 }),
+    createRedis({ url: server.url, token, timeoutMs: 10_000 }),
     () => now,
   );
   return { store, advance: (ms: number) => (now += ms) };
@@ -97,11 +97,11 @@ describe('a delivery whose completion Redis will not take', () => {
       rules: [{ kind: 'fail-before', first: failedCompletions }],
     });
     const direct = createJobStateStore(
-      new UpstashRedis({ url: server.url, token, timeoutMs: 10_000 }),
+      createRedis({ url: server.url, token, timeoutMs: 10_000 }),
       Date.now,
     );
     const proxied = createJobStateStore(
-      new UpstashRedis({ url: proxy.url, token, timeoutMs: 10_000 }),
+      createRedis({ url: proxy.url, token, timeoutMs: 10_000 }),
       Date.now,
     );
     const logLines: LogFields[] = [];

@@ -12,12 +12,12 @@ import type { App } from '../../src/app.ts';
 import { outbox, partnerEvents } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
 import type { LogFields } from '../../src/lib/logger.ts';
-import { RedisTransaction, UpstashRedis } from '../../src/lib/redis.ts';
 import { signPartnerHmac } from '../../src/lib/signatures/partner-hmac.ts';
 import { signStandardWebhook } from '../../src/lib/signatures/standard-webhooks.ts';
 import { newIp } from '../support/auth-flows.ts';
 import { collectingExecutionContext } from '../support/execution-context.ts';
 import { type DeliveredJob, type JobReceiver, startJobReceiver } from '../support/job-receiver.ts';
+import { breakRedisRequests, transactions } from '../support/redis-faults.ts';
 import { appOnStack, startTestStack } from '../support/test-stack.ts';
 import { clientOf, type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
 
@@ -388,9 +388,7 @@ describe("the partner's cached record", () => {
     return {
       /** Sends one admin request while the clearings fail. */
       async failing(method: 'post' | 'delete', path: string, json?: unknown) {
-        const multi = vi
-          .spyOn(UpstashRedis.prototype, 'multi')
-          .mockImplementation(() => new RedisTransaction(send));
+        const multi = breakRedisRequests(transactions, send);
         try {
           return method === 'post'
             ? await clientOf(impatient.app, admin).post(path, json)

@@ -219,8 +219,11 @@ describe('general policy', () => {
     } finally {
       fetchSpy.mockRestore();
     }
-    // Auto-pipelining sends the read and the limiter's script in one /pipeline request.
-    expect(events).toEqual(['sent', 'answered']);
+    // Auto-pipelining sends the read and the limiter's script together: at most two requests
+    // (reads and writes apart), both sent before either is answered, so one round trip.
+    const sent = events.filter((event) => event === 'sent').length;
+    expect(sent).toBeLessThanOrEqual(2);
+    expect(events.indexOf('answered')).toBe(sent);
   });
 });
 

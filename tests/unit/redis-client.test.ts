@@ -1,16 +1,15 @@
-// The Worker's Upstash REST client against the local Upstash REST server in front of the real Redis
-// (database 1 only), checked against the official @upstash/redis client where they share data:
-// values, options, auto-pipelining, per-command errors, scripts (and @upstash/ratelimit on top),
-// transactions, and what a caller sees when Upstash refuses or cannot be reached.
+// The official Upstash Redis client as createRedis sets it up, against the local Upstash REST server
+// in front of the real Redis (database 1 only): what the app relies on. Commands issued together
+// leave together; a request that fails names no key and is the backend's fault; a command Redis
+// refuses is not; an unreachable Redis is tried once more, a silent one only until its deadline.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Ratelimit } from '@upstash/ratelimit';
-import { Redis } from '@upstash/redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
-import { RedisError, UpstashRedis } from '../../src/lib/redis.ts';
-import { closedPortUrl } from '../support/dead-endpoints.ts';
+import { faultyBackend } from '../../src/lib/backend-faults.ts';
+import { createRedis, RedisUnavailableError } from '../../src/lib/redis.ts';
+import { closedPortUrl, startHangingServer } from '../support/dead-endpoints.ts';
 import { startTestRedisRest } from '../support/test-stack.ts';
 
 const token = 'redis-client-test-token';
@@ -33,255 +32,108 @@ afterAll(async () => {
   await server?.close();
 });
 
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-const client = (url = server.url, clientToken = token) =>
-  new UpstashRedis({ url, token: clientToken, timeoutMs: 10_000 });
-
-const official = () =>
-  new Redis({ url: server.url, token, enableTelemetry: false, enableAutoPipelining: false });
+const client = (url = server.url, clientToken = token, timeoutMs = 10_000) =>
+  createRedis({ url, token: clientToken, timeoutMs });
 
 const freshKey = () => `test:${randomUUID()}`;
 
-/** Every request the client sends, by path, with the command names in it. */
-function recordRequests() {
-  const requests: { path: string; commands: string[] }[] = [];
+/** Every HTTP request the client sends, by path. */
+function recordRequests(): string[] {
+  const paths: string[] = [];
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
-    const commands = JSON.parse(String(init?.body)) as string[][];
-    requests.push({
-      path: new URL(String(input)).pathname,
-      commands: commands.map((command) => String(command[0])),
-    });
+    paths.push(new URL(String(input)).pathname);
     return realFetch(input, init);
   });
-  return requests;
+  return paths;
 }
 
-describe('values', () => {
-  it('stores what the official client reads, and reads what it stores', async () => {
-    const redis = client();
-    const keys = { object: freshKey(), text: freshKey(), number: freshKey(), json: freshKey() };
-    await Promise.all([
-      redis.set(keys.object, { id: 'u1', tags: ['a'], score: 1.5, none: null }),
-      redis.set(keys.text, 'plain text'),
-      redis.set(keys.number, 42),
-      official().set(keys.json, { from: 'official' }),
-    ]);
-
-    expect(await official().get(keys.object)).toEqual({
-      id: 'u1',
-      tags: ['a'],
-      score: 1.5,
-      none: null,
-    });
-    expect(await official().get(keys.text)).toBe('plain text');
-    expect(await redis.get(keys.number)).toBe(42);
-    expect(await redis.get(keys.json)).toEqual({ from: 'official' });
-    expect(await redis.get(freshKey())).toBeNull();
-  });
-
-  it('keeps numbers that would lose digits, and JSON-looking text, as the official client does', async () => {
-    const redis = client();
-    const [long, quoted] = [freshKey(), freshKey()];
-    await redis.set(long, '12345678901234567890');
-    await redis.set(quoted, '"quoted"');
-
-    expect(await redis.get(long)).toBe('12345678901234567890');
-    expect(await redis.get(long)).toBe(await official().get(long));
-    expect(await redis.get(quoted)).toBe(await official().get(quoted));
-  });
-
-  it('reads several keys with MGET, in order, null for the missing ones', async () => {
-    const redis = client();
-    const [first, second] = [freshKey(), freshKey()];
-    await redis.set(first, { n: 1 });
-    await redis.set(second, 'two');
-
-    expect(await redis.mget(first, freshKey(), second)).toEqual([{ n: 1 }, null, 'two']);
-  });
-
-  it('counts, deletes, reads with GETEX and answers PING', async () => {
-    const redis = client();
-    const [counter, other] = [freshKey(), freshKey()];
-
-    expect(await redis.incr(counter)).toBe(1);
-    expect(await redis.incr(counter)).toBe(2);
-    expect(await redis.getex(counter)).toBe(2);
-    expect(await redis.del(counter, other, freshKey())).toBe(1);
-    expect(await redis.getex(counter)).toBeNull();
-    expect(await redis.ping()).toBe('PONG');
-  });
-});
-
-describe('set options', () => {
-  it('sets only a missing key with nx, only an existing one with xx', async () => {
-    const redis = client();
-    const key = freshKey();
-
-    expect(await redis.set(key, 'second', { xx: true })).toBeNull();
-    expect(await redis.set(key, 'first', { nx: true })).toBe('OK');
-    expect(await redis.set(key, 'second', { nx: true })).toBeNull();
-    expect(await redis.set(key, 'third', { xx: true })).toBe('OK');
-    expect(await redis.get(key)).toBe('third');
-  });
-
-  it('gives the key the expiry asked for, in seconds, milliseconds or as a time', async () => {
-    const redis = client();
-    const [ex, px, exat] = [freshKey(), freshKey(), freshKey()];
-    const inAnHour = Math.floor(Date.now() / 1000) + 3600;
-    await Promise.all([
-      redis.set(ex, 1, { ex: 60 }),
-      redis.set(px, 1, { px: 90_000 }),
-      redis.set(exat, 1, { exat: inAnHour, nx: true }),
-    ]);
-
-    const inspect = official();
-    expect(await inspect.ttl(ex)).toBeGreaterThan(55);
-    expect(await inspect.ttl(ex)).toBeLessThanOrEqual(60);
-    expect(await inspect.pttl(px)).toBeGreaterThan(60_000);
-    expect(await inspect.ttl(exat)).toBeGreaterThan(3500);
-  });
-});
+const failureOf = (work: Promise<unknown>) =>
+  work.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (error: unknown) => error,
+  );
 
 describe('auto-pipelining', () => {
-  it('sends the commands issued together as one POST /pipeline, reads and writes alike', async () => {
+  it("sends a request's concurrent reads and writes as at most two concurrent pipelines", async () => {
     const redis = client();
+    const paths = recordRequests();
     const key = freshKey();
-    await redis.set(key, 'cached');
-    const requests = recordRequests();
-
-    const replies = await Promise.all([
-      redis.getex(freshKey()),
-      redis.mget(key, freshKey()),
-      redis.incr(freshKey()),
-      redis.ping(),
+    const [, count, values] = await Promise.all([
+      redis.set(`${key}:a`, 'one'),
+      redis.incr(`${key}:n`),
+      redis.mget(`${key}:a`, `${key}:b`),
+      redis.evalsha('0000000000000000000000000000000000000000', [], []).catch(() => 'noscript'),
     ]);
-
-    expect(replies).toEqual([null, ['cached', null], 1, 'PONG']);
-    expect(requests).toEqual([{ path: '/pipeline', commands: ['getex', 'mget', 'incr', 'ping'] }]);
+    expect(count).toBe(1);
+    expect(values).toHaveLength(2);
+    expect(paths.length).toBeLessThanOrEqual(2);
+    expect(new Set(paths)).toEqual(new Set(['/pipeline']));
   });
 
-  it('sends a command issued after an answer in a request of its own', async () => {
+  it('runs a transaction as one POST /multi-exec', async () => {
     const redis = client();
-    const requests = recordRequests();
-
-    await redis.ping();
-    await redis.ping();
-
-    expect(requests).toHaveLength(2);
-  });
-
-  it('rejects only the command that failed, naming the command but not its key', async () => {
-    const redis = client();
-    const text = freshKey();
-    await redis.set(text, 'not a number');
-
-    const [failed, read] = await Promise.allSettled([redis.incr(text), redis.get(text)]);
-
-    expect(read).toEqual({ status: 'fulfilled', value: 'not a number' });
-    expect(failed.status).toBe('rejected');
-    const error = (failed as PromiseRejectedResult).reason;
-    expect(error).toBeInstanceOf(RedisError);
-    expect(error.message).toMatch(/^INCR failed: ERR /);
-    expect(error.message).not.toContain(text);
+    const paths = recordRequests();
+    const key = freshKey();
+    expect(await redis.multi().set(key, 1, { nx: true }).incr(key).exec()).toEqual(['OK', 2]);
+    expect(paths).toEqual(['/multi-exec']);
   });
 });
 
-describe('scripts', () => {
-  const script = 'return {KEYS[1], ARGV[1]}';
-
-  it('reports NOSCRIPT for a script Redis does not know, and runs it with EVAL', async () => {
+describe('failures', () => {
+  it("rejects a command Redis refuses with the client's own error: not an outage", async () => {
     const redis = client();
     const key = freshKey();
-    const unknownSha = 'f'.repeat(40);
-
-    await expect(redis.evalsha(unknownSha, [key], ['x'])).rejects.toThrow('NOSCRIPT');
-    expect(await redis.eval(script, [key], [7])).toEqual([key, 7]);
+    await redis.set(key, 'not a number');
+    const error = await failureOf(redis.incr(key));
+    expect(error).not.toBeInstanceOf(RedisUnavailableError);
+    expect(faultyBackend(error)).toBeUndefined();
   });
 
-  it('runs a loaded script by its SHA-1', async () => {
-    const redis = client();
-    const key = freshKey();
-    const sha = await official().scriptLoad(script);
-
-    expect(await redis.evalsha(sha, [key], ['{"a":1}'])).toEqual([key, { a: 1 }]);
-  });
-
-  it('serves @upstash/ratelimit: counts, then refuses once the limit is reached', async () => {
-    const limiter = new Ratelimit({
-      redis: client(),
-      limiter: Ratelimit.fixedWindow(2, '60 s'),
-      prefix: `test-ratelimit:${randomUUID()}`,
-      analytics: false,
-    });
-
-    const results = [];
-    for (let attempt = 0; attempt < 3; attempt += 1) results.push(await limiter.limit('client'));
-
-    expect(results.map(({ success, remaining }) => ({ success, remaining }))).toEqual([
-      { success: true, remaining: 1 },
-      { success: true, remaining: 0 },
-      { success: false, remaining: 0 },
-    ]);
-    expect(await limiter.getRemaining('client')).toMatchObject({ remaining: 0 });
-  });
-});
-
-describe('transactions', () => {
-  it('runs the commands as one POST /multi-exec and returns each reply', async () => {
-    const redis = client();
-    const key = freshKey();
-    const requests = recordRequests();
-
-    const replies = await redis.multi().set(key, 10, { nx: true }).incr(key).exec();
-
-    expect(replies).toEqual(['OK', 11]);
-    expect(requests).toEqual([{ path: '/multi-exec', commands: ['set', 'incr'] }]);
-  });
-
-  it('rejects when a command inside failed', async () => {
-    const redis = client();
-    const key = freshKey();
-    await redis.set(key, 'text');
-
-    await expect(redis.multi().incr(key).exec()).rejects.toThrow(/^INCR failed: ERR /);
-  });
-});
-
-describe('when Upstash refuses or cannot be reached', () => {
-  it('rejects every command of the request when the token is refused', async () => {
+  it('rejects every command of a refused request as unavailable, naming no key', async () => {
     const redis = client(server.url, 'wrong-token');
-    const key = freshKey();
-
-    const outcomes = await Promise.allSettled([redis.get(key), redis.ping()]);
-
-    for (const outcome of outcomes) {
-      expect(outcome.status).toBe('rejected');
-      const error = (outcome as PromiseRejectedResult).reason;
-      expect(error).toBeInstanceOf(RedisError);
-      expect(error.message).toMatch(/^Upstash Redis answered 401: /);
-      expect(error.message).not.toContain(key);
+    const key = `secret-token-id:${randomUUID()}`;
+    const errors = await Promise.all([
+      failureOf(redis.get(key)),
+      failureOf(redis.set(`${key}:2`, 'value')),
+    ]);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(RedisUnavailableError);
+      expect(faultyBackend(error)).toBe('redis');
+      expect(String(error)).not.toContain(key);
+      expect(String((error as Error).cause ?? '')).not.toContain(key);
     }
   });
 
   it('says what answered when it is not Upstash (an outage page)', async () => {
-    await expect(client(outageUrl).get(freshKey())).rejects.toThrow(
-      'Upstash Redis answered 502: <html><body>Bad gateway</body></html>',
-    );
+    const error = await failureOf(client(outageUrl).get(freshKey()));
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    expect(String(error)).toContain('Bad gateway');
   });
 
-  it('rejects with RedisError when nothing listens, after one retry', async () => {
-    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+  it('tries an unreachable Redis once more, then rejects as unavailable', async () => {
+    const url = await closedPortUrl();
+    const paths = recordRequests();
+    const error = await failureOf(client(url).ping());
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    expect(faultyBackend(error)).toBe('redis');
+    expect(paths).toHaveLength(2);
+  });
 
-    const error = await client(await closedPortUrl())
-      .ping()
-      .catch((reason: unknown) => reason);
-
-    expect(error).toBeInstanceOf(RedisError);
-    expect((error as Error).message).toMatch(/^Upstash Redis unreachable: /);
-    expect(fetchSpy).toHaveBeenCalledTimes(2);
+  it('gives up on a silent Redis at its deadline, without a second wait', async () => {
+    const hanging = await startHangingServer();
+    try {
+      const paths = recordRequests();
+      const started = Date.now();
+      const error = await failureOf(client(hanging.url, token, 200).get(freshKey()));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(error).toBeInstanceOf(RedisUnavailableError);
+      expect(String(error)).toContain('no answer within 200 ms');
+      expect(paths).toHaveLength(1);
+    } finally {
+      await hanging.close();
+    }
   });
 });

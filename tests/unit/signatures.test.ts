@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
 import { signDelivery } from '../../local-stack/qstash/signing.ts';
 import { sha256Hex } from '../../src/lib/opaque-tokens.ts';
-import { UpstashRedis } from '../../src/lib/redis.ts';
+import { createRedis, type Redis } from '../../src/lib/redis.ts';
 import {
   partnerHmacToleranceSeconds,
   signPartnerHmac,
@@ -376,11 +376,11 @@ describe('replay guard, against Redis through the local Upstash REST server', ()
   // Database 2 is shared with the Deno entry's tests and never flushed: scopes of this run's own.
   const run = `replay-test-${randomUUID()}`;
   let server: RunningHttpServer;
-  let redis: UpstashRedis;
+  let redis: Redis;
 
   beforeAll(async () => {
     server = await startTestRedisRest({ redisDb: 2, token });
-    redis = new UpstashRedis({ url: server.url, token, timeoutMs: 10_000 });
+    redis = createRedis({ url: server.url, token, timeoutMs: 10_000 });
   });
 
   afterAll(async () => {

@@ -197,7 +197,7 @@ describe('GET /v1/users/{id} from the cache, with a bearer token', () => {
     return proxy.requests;
   }
 
-  it('costs one request to Redis: deny-list, rate limit and cache read in one pipeline', async () => {
+  it('costs one round trip to Redis: deny-list, rate limit and cache read leave together', async () => {
     const { get, requestLine, settled } = proxiedApp();
     // The warm-up fills the cache and lets Redis learn the rate limiter's script.
     await get(`/v1/users/${active.id}`, 'users-trips-warm');
@@ -210,9 +210,15 @@ describe('GET /v1/users/{id} from the cache, with a bearer token', () => {
     expect(res.status).toBe(200);
     expect(await dataOf(res)).toMatchObject({ id: active.id, name: 'Katherine Johnson' });
     expect(requestLine('users-trips-cached')).toMatchObject({ status: 200, cache: 'hit' });
-    expect(requests).toHaveLength(1);
-    expect(requests[0]?.path).toBe('/pipeline');
-    expect(requests[0]?.commands.toSorted()).toEqual(['EVALSHA', 'GETEX', 'GETEX', 'MGET']);
+    // The official client sends reads and writes as two concurrent pipelines.
+    expect(requests.length).toBeLessThanOrEqual(2);
+    expect(requests.every((request) => request.path === '/pipeline')).toBe(true);
+    expect(requests.flatMap((request) => request.commands).toSorted()).toEqual([
+      'EVALSHA',
+      'GETEX',
+      'GETEX',
+      'MGET',
+    ]);
   });
 
   it('serves nothing to a client over its limit: the read started early is dropped', async () => {

@@ -2,7 +2,7 @@
 // tolerance window. Remembering each signature once it is accepted closes that: the second sighting
 // is a replay. The key holds a hash, so Redis never stores a usable signature.
 import { sha256Hex } from '../opaque-tokens.ts';
-import type { UpstashRedis } from '../redis.ts';
+import type { Redis } from '../redis.ts';
 
 /**
  * A signature is accepted up to 5 minutes before and after its timestamp, so it must be
@@ -12,7 +12,7 @@ export const replayWindowSeconds = 600;
 
 /** True the first time `value` is seen in `scope` within `ttlSeconds`; one SET NX EX. */
 export async function firstSighting(
-  redis: UpstashRedis,
+  redis: Redis,
   scope: string,
   value: string,
   ttlSeconds: number,
@@ -25,11 +25,7 @@ export async function firstSighting(
  * Forgets a sighting whose request was then not accepted (the database failed), so the sender's
  * retry of the very same request is not taken for a replay.
  */
-export async function forgetSighting(
-  redis: UpstashRedis,
-  scope: string,
-  value: string,
-): Promise<void> {
+export async function forgetSighting(redis: Redis, scope: string, value: string): Promise<void> {
   await redis.del(await sightingKey(scope, value));
 }
 

@@ -14,7 +14,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { fieldIssues } from '../../lib/error-handler.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/opaque-tokens.ts';
-import type { UpstashRedis } from '../../lib/redis.ts';
+import type { Redis } from '../../lib/redis.ts';
 import { openSecret } from '../../lib/secret-box.ts';
 import { verifyPartnerHmac } from '../../lib/signatures/partner-hmac.ts';
 import { signatureRefused } from '../../lib/signatures/refusal.ts';
@@ -31,7 +31,7 @@ import { isPartnerId, partnerEventBodySchema, type ReceivedEvent } from './webho
 
 export interface WebhooksServiceDeps {
   db: Database;
-  redis: UpstashRedis;
+  redis: Redis;
   clock: Clock;
   config: Pick<Config, 'PARTNER_SECRETS_KEY'>;
   partners: PartnersRepository;
