@@ -1,7 +1,8 @@
-// The job queue: QStash, spoken to over its REST API with fetch. The official client costs about
-// 9 KiB of the Worker's 150 KiB gzip budget for features the Worker does not use (workflows, LLM
-// calls, URL groups); tooling and the contract tests keep using it, so the wire format the Worker
-// relies on is checked by the official client against the local broker.
+// The job queue: QStash through the official client (@upstash/qstash), behind the few operations
+// the app uses, so the outbox, the catalogue and the dead-letter queue speak of jobs, not of HTTP.
+// Its failures become QueueErrors that say whether QStash was reached and what it answered: a
+// message QStash refuses is not an outage, and src/lib/backend-faults.ts answers them apart.
+import { Client, QstashError } from '@upstash/qstash';
 import type { Config } from '../config.ts';
 
 /** QStash answered, but not with success (a bad token, an outage page). */
@@ -28,15 +29,6 @@ export function isRefusedByQueue(error: unknown): boolean {
 /** QStash could not be reached at all. */
 export class QueueUnreachableError extends QueueError {
   override name = 'QueueUnreachableError';
-}
-
-async function fetchQstash(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new QueueUnreachableError(`QStash unreachable: ${reason}`, { cause: error });
-  }
 }
 
 export interface PublishOptions {
@@ -74,24 +66,19 @@ export interface Queue {
   deleteFromDlq(dlqId: string): Promise<void>;
 }
 
-/** The Upstash-* headers of one message, as a publish or a batch item carries them. */
-function messageHeaders(options: PublishOptions): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (options.deduplicationId !== undefined) {
-    headers['upstash-deduplication-id'] = options.deduplicationId;
-  }
-  if (options.delaySeconds !== undefined) headers['upstash-delay'] = `${options.delaySeconds}s`;
-  if (options.notBefore !== undefined) headers['upstash-not-before'] = String(options.notBefore);
-  if (options.retries !== undefined) headers['upstash-retries'] = String(options.retries);
-  if (options.retryDelay !== undefined) headers['upstash-retry-delay'] = options.retryDelay;
-  if (options.flowControl !== undefined) {
-    headers['upstash-flow-control-key'] = options.flowControl.key;
-    headers['upstash-flow-control-value'] = `parallelism=${options.flowControl.parallelism}`;
-  }
-  if (options.failureCallback !== undefined) {
-    headers['upstash-failure-callback'] = options.failureCallback;
-  }
-  return headers;
+/** A message as the client takes it: JSON body, QStash's delivery options. */
+function messageOf(options: PublishOptions) {
+  return {
+    url: options.destination,
+    body: options.body,
+    ...(options.deduplicationId !== undefined && { deduplicationId: options.deduplicationId }),
+    ...(options.delaySeconds !== undefined && { delay: options.delaySeconds }),
+    ...(options.notBefore !== undefined && { notBefore: options.notBefore }),
+    ...(options.retries !== undefined && { retries: options.retries }),
+    ...(options.retryDelay !== undefined && { retryDelay: options.retryDelay }),
+    ...(options.flowControl !== undefined && { flowControl: options.flowControl }),
+    ...(options.failureCallback !== undefined && { failureCallback: options.failureCallback }),
+  };
 }
 
 function messageIdOf(answer: unknown): string {
@@ -105,65 +92,60 @@ function messageIdOf(answer: unknown): string {
   return messageId;
 }
 
-export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>): Queue {
-  const baseUrl = config.QSTASH_URL.replace(/\/+$/, '');
-  const authorization = `Bearer ${config.QSTASH_TOKEN}`;
-
-  const send = async (path: string, init: { headers: Record<string, string>; body: string }) => {
-    const response = await fetchQstash(`${baseUrl}${path}`, {
-      method: 'POST',
-      headers: { ...init.headers, authorization },
-      body: init.body,
+/** What the client threw, as a QueueError: with QStash's status when it answered. */
+function queueErrorOf(error: unknown, what: string): QueueError {
+  if (error instanceof QueueError) return error;
+  if (error instanceof QstashError) {
+    return new QueueError(`QStash answered ${error.status ?? 'an error'} to ${what}`, {
+      cause: error,
+      ...(error.status !== undefined && { status: error.status }),
     });
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new QueueError(`QStash answered ${response.status} to a publish`, {
-        status: response.status,
-      });
-    }
-    return (await response.json()) as unknown;
-  };
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new QueueUnreachableError(`QStash unreachable: ${reason}`, { cause: error });
+}
 
+async function calling<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw queueErrorOf(error, what);
+  }
+}
+
+export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>): Queue {
+  const client = new Client({
+    baseUrl: config.QSTASH_URL,
+    token: config.QSTASH_TOKEN,
+    // A failed publish stays in the outbox and the sweep sends it again: no retry here, which
+    // would hold the request (or its waitUntil work) for seconds.
+    retry: false,
+    enableTelemetry: false,
+  });
   return {
-    async ping() {
-      const response = await fetchQstash(`${baseUrl}/v2/queues`, { headers: { authorization } });
-      await response.body?.cancel();
-      if (!response.ok) throw new QueueError(`QStash answered ${response.status}`);
-    },
-    async publish(options) {
-      // QStash takes the destination as it is, unencoded, after /v2/publish/.
-      const answer = await send(`/v2/publish/${options.destination}`, {
-        headers: messageHeaders(options),
-        body: JSON.stringify(options.body),
-      });
-      return { messageId: messageIdOf(answer) };
-    },
-    async publishBatch(options) {
-      if (options.length === 0) return [];
-      const answer = await send('/v2/batch', {
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(
-          options.map((message) => ({
-            destination: message.destination,
-            headers: messageHeaders(message),
-            body: JSON.stringify(message.body),
-          })),
-        ),
-      });
-      if (!Array.isArray(answer) || answer.length !== options.length) {
-        throw new QueueError('QStash answered a batch with another number of messages');
-      }
-      return answer.map((accepted) => ({ messageId: messageIdOf(accepted) }));
-    },
-    async deleteFromDlq(dlqId) {
-      const response = await fetchQstash(`${baseUrl}/v2/dlq/${encodeURIComponent(dlqId)}`, {
-        method: 'DELETE',
-        headers: { authorization },
-      });
-      await response.body?.cancel();
-      if (!response.ok && response.status !== 404) {
-        throw new QueueError(`QStash answered ${response.status} to a DLQ delete`);
-      }
-    },
+    ping: () => calling('a read', async () => void (await client.queue().list())),
+    publish: (options) =>
+      calling('a publish', async () => {
+        const answer = await client.publishJSON(messageOf(options));
+        return { messageId: messageIdOf(answer) };
+      }),
+    publishBatch: (options) =>
+      calling('a batch', async () => {
+        if (options.length === 0) return [];
+        const answer: unknown = await client.batchJSON(options.map(messageOf));
+        if (!Array.isArray(answer) || answer.length !== options.length) {
+          throw new QueueError('QStash answered a batch with another number of messages');
+        }
+        return answer.map((accepted) => ({ messageId: messageIdOf(accepted) }));
+      }),
+    deleteFromDlq: (dlqId) =>
+      calling('a DLQ delete', async () => {
+        try {
+          await client.dlq.delete(dlqId);
+        } catch (error) {
+          // Already gone: what the delete was for.
+          if (!(error instanceof QstashError && error.status === 404)) throw error;
+        }
+      }),
   };
 }

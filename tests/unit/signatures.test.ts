@@ -295,14 +295,16 @@ describe('Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)',
 describe('QStash (Upstash-Signature), signed by the local broker', () => {
   const keys = { current: 'sig_current_key', next: 'sig_next_key' };
   const url = 'https://api.example.test/jobs/email';
-  const wallClockMs = now * 1000;
+  // The official Receiver checks the token against the real clock.
+  const signedAt = Math.floor(Date.now() / 1000);
+  const wallClockMs = signedAt * 1000;
   const delivery = (overrides: Partial<Parameters<typeof signDelivery>[0]> = {}) =>
     signDelivery({ url, body, signingKey: keys.current, nowMs: wallClockMs, ...overrides });
   const verify = (signature: string | null, request: { url?: string; body?: Uint8Array } = {}) =>
-    verifyQstashSignature({ signature, url, body, ...request }, keys, now);
+    verifyQstashSignature({ signature, url, body, ...request }, keys, signedAt);
 
   it('accepts a delivery signed with the current key, and with the next key', async () => {
-    const signed = { id: expect.stringMatching(/^jwt_/), expiresAt: now + 300 };
+    const signed = { id: expect.stringMatching(/^jwt_/), expiresAt: signedAt + 300 };
     await expect(verify(delivery())).resolves.toEqual(signed);
     await expect(verify(delivery({ signingKey: keys.next }))).resolves.toEqual(signed);
   });
@@ -354,8 +356,8 @@ describe('QStash (Upstash-Signature), signed by the local broker', () => {
       .setIssuer('Someone')
       .setJti('jwt_someone')
       .setSubject(url)
-      .setNotBefore(now)
-      .setExpirationTime(now + 300)
+      .setNotBefore(signedAt)
+      .setExpirationTime(signedAt + 300)
       .sign(encoder.encode(keys.current));
     expect(await refusalOf(verify(token))).toEqual(refused('SIGNATURE_WRONG_ISSUER'));
   });
