@@ -46,8 +46,8 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
 
   /** The envelope, with the code on the request's log line (which signature check failed). */
   const answerError = (c: Context<WorkerEnv>, error: AppError) => {
-    c.var.event.errorCode = error.code;
-    return c.json(errorBody(error, meta(c.var.requestId)), error.status, error.headers);
+    c.get('event').errorCode = error.code;
+    return c.json(errorBody(error, meta(c.get('requestId'))), error.status, error.headers);
   };
 
   app.use(async (c, next) => {
@@ -64,7 +64,7 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
       path: c.req.path,
       status,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
-      ...c.var.event,
+      ...c.get('event'),
     });
   });
 
@@ -82,17 +82,17 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
     }),
   );
 
-  app.get('/health', (c) => c.json(successBody({ status: 'ok' }, meta(c.var.requestId))));
+  app.get('/health', (c) => c.json(successBody({ status: 'ok' }, meta(c.get('requestId')))));
 
   app.get('/health/ready', async (c) => {
     const { failing, faults } = await checkWorkerReadiness(deps);
     if (failing.length > 0) {
-      c.var.event.readiness = { failing, faults };
+      c.get('event').readiness = { failing, faults };
       throw new AppError('SERVICE_UNAVAILABLE', `Not ready: ${failing.join(', ')} failing`, {
         details: { failing },
       });
     }
-    return c.json(successBody({ status: 'ok' }, meta(c.var.requestId)));
+    return c.json(successBody({ status: 'ok' }, meta(c.get('requestId'))));
   });
 
   app.post(
@@ -104,8 +104,8 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
         throw new AppError('NOT_FOUND', `No job type ${type} runs on this worker`);
       }
       const done = await runJobDelivery(runtime, handlers, verifiedDelivery(c), type);
-      c.var.event.job = { key: done.key, type: done.type, duplicate: done.duplicate };
-      return c.json(successBody(done, meta(c.var.requestId)));
+      c.get('event').job = { key: done.key, type: done.type, duplicate: done.duplicate };
+      return c.json(successBody(done, meta(c.get('requestId'))));
     },
   );
 
@@ -114,8 +114,8 @@ export function createWorkerApp(deps: WorkerDeps): Hono<WorkerEnv> {
   );
 
   app.onError((thrown, c) => {
-    if (!(thrown instanceof AppError)) return answerError(c, unexpected(thrown, c.var.event));
-    if (thrown.status >= 500) c.var.event.error = serverFault(thrown);
+    if (!(thrown instanceof AppError)) return answerError(c, unexpected(thrown, c.get('event')));
+    if (thrown.status >= 500) c.get('event').error = serverFault(thrown);
     return answerError(c, thrown);
   });
 

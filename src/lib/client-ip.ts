@@ -31,7 +31,7 @@ function fromConnection(env: unknown): string | undefined {
 
 /** The client's address, or "unknown" where the runtime gives none: such clients share limits. */
 export function clientIp(c: Context<AppEnv>): string {
-  return fromHeader(c, c.var.deps.config.CLIENT_IP_HEADER) ?? fromConnection(c.env) ?? 'unknown';
+  return fromHeader(c, c.get('deps').config.CLIENT_IP_HEADER) ?? fromConnection(c.env) ?? 'unknown';
 }
 
 function ipv6Groups(address: string): string[] | undefined {

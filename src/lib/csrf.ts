@@ -28,7 +28,7 @@ export function isUnsafeMethod(method: string): boolean {
 
 function originAllowed(c: Context<AppEnv>, origin: string | undefined): boolean {
   if (origin === undefined) return false;
-  return origin === new URL(c.req.url).origin || c.var.deps.config.CORS_ORIGINS.includes(origin);
+  return origin === new URL(c.req.url).origin || c.get('deps').config.CORS_ORIGINS.includes(origin);
 }
 
 /** Throws 403 CSRF_FAILED unless the request carries our Origin and the matching token. */

@@ -57,9 +57,9 @@ export function paginatedEnvelopeSchema<T extends z.ZodType>(item: T) {
 
 export function metaOf(c: Context<AppEnv>) {
   return {
-    timestamp: c.var.deps.clock.now().toISOString(),
-    requestId: c.var.requestId,
-    version: c.var.deps.config.API_VERSION,
+    timestamp: c.get('deps').clock.now().toISOString(),
+    requestId: c.get('requestId'),
+    version: c.get('deps').config.API_VERSION,
   };
 }
 
@@ -98,6 +98,6 @@ export function errorBody(error: AppError, meta: Meta) {
 export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
   // The request's log line names every refusal: a 401 alone does not tell an operator which
   // signature check failed. The event is absent only before the request log starts.
-  if (c.var.event !== undefined) c.var.event.errorCode = error.code;
+  if (c.get('event') !== undefined) c.get('event').errorCode = error.code;
   return c.json(errorBody(error, metaOf(c)), error.status, error.headers);
 }

@@ -61,13 +61,13 @@ export function serverFault(error: AppError): { code: string; cause: string } {
 export function handleErrors(acceptedMediaTypes: AcceptedMediaTypes): ErrorHandler<AppEnv> {
   return (error, c) => {
     if (error instanceof AppError) {
-      if (error.status >= 500) c.var.event.error = serverFault(error);
+      if (error.status >= 500) c.get('event').error = serverFault(error);
       return errorResponse(c, error);
     }
     if (error instanceof HTTPException) {
       return errorResponse(c, fromHttpException(error, c, acceptedMediaTypes));
     }
-    return errorResponse(c, unexpected(error, c.var.event));
+    return errorResponse(c, unexpected(error, c.get('event')));
   };
 }
 

@@ -14,12 +14,12 @@ import { waitUntil } from './wait-until.ts';
 
 export function requestCache(c: Context<AppEnv>): Cache {
   const { event } = c.var;
-  return createCache(c.var.deps, {
+  return createCache(c.get('deps'), {
     observe: ({ outcome }) => {
       event.cache = event.cache === undefined ? outcome : [event.cache, outcome].flat();
     },
     defer: (work) => waitUntil(c, 'cache fill', work),
-    prefetched: c.var.cachePrefetch,
+    prefetched: c.get('cachePrefetch'),
   });
 }
 

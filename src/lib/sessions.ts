@@ -235,7 +235,7 @@ export async function revokeAllSessions(deps: SessionDeps, userId: string): Prom
  * Returns the CSRF token too, for a page on another origin, which cannot read our cookie.
  */
 export function setSessionCookies(c: Context<AppEnv>, session: Session): { csrfToken: string } {
-  const { config } = c.var.deps;
+  const { config } = c.get('deps');
   const csrfToken = newCsrfToken();
   const common = { prefix: 'host', path: '/', secure: true } as const;
   setCookie(c, sessionCookie, session.accessToken, {

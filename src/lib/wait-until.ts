@@ -14,8 +14,8 @@ function executionContextOf(c: Context<AppEnv>): ExecutionContext | undefined {
 }
 
 export function waitUntil(c: Context<AppEnv>, task: string, work: Promise<unknown>): void {
-  const { logger } = c.var.deps;
-  const requestId = c.var.requestId;
+  const { logger } = c.get('deps');
+  const requestId = c.get('requestId');
   const settled = work.then(
     () => undefined,
     (error: unknown) => {

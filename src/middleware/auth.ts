@@ -91,7 +91,7 @@ async function authenticateSession(
     if (error instanceof AccessTokenError) throw unauthorized(error.reason);
     throw error;
   }
-  const prefetched = c.var.tokenRevocation;
+  const prefetched = c.get('tokenRevocation');
   const pending =
     prefetched?.tokenId === verified.tokenId && prefetched.sessionId === verified.sessionId
       ? prefetched
@@ -104,7 +104,7 @@ async function authenticateSession(
   // Without the deny-list a revoked token cannot be told from a good one: refuse, as the auth
   // rate-limit policy does, rather than let a signed-out token back in.
   if (status.state === 'unavailable') {
-    c.var.event.denyList = 'unavailable';
+    c.get('event').denyList = 'unavailable';
     throw new AppError('SERVICE_UNAVAILABLE', 'Temporarily unable to authenticate the request', {
       cause: `token deny-list unavailable: ${status.reason}`,
     });
@@ -129,8 +129,8 @@ async function authenticate(c: Context<AppEnv>): Promise<Principal | undefined> 
       principal = await authenticateSession(c, credentials.token, credentials.kind === 'cookie');
   }
   c.set('principal', principal);
-  c.var.event.userId = principal.userId;
-  c.var.event.auth = principal.via;
+  c.get('event').userId = principal.userId;
+  c.get('event').auth = principal.via;
   return principal;
 }
 

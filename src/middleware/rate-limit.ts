@@ -65,8 +65,8 @@ function showTightest(target: Headers, headers: Record<string, string>): void {
 }
 
 function record(c: Context<AppEnv>, policy: RateLimitPolicyName, outcome: Record<string, unknown>) {
-  const previous = c.var.event.rateLimit as Record<string, unknown> | undefined;
-  c.var.event.rateLimit = { ...previous, [policy]: outcome };
+  const previous = c.get('event').rateLimit as Record<string, unknown> | undefined;
+  c.get('event').rateLimit = { ...previous, [policy]: outcome };
 }
 
 // The Redis client's errors (src/lib/redis.ts) name no key, so the client's key stays out of the log.
@@ -88,8 +88,8 @@ async function whenUnavailable(
     });
   }
   record(c, policy.name, { outcome: 'allowed-unavailable', reason });
-  c.var.deps.logger.warn('rate limit unavailable; request allowed', {
-    requestId: c.var.requestId,
+  c.get('deps').logger.warn('rate limit unavailable; request allowed', {
+    requestId: c.get('requestId'),
     policy: policy.name,
     reason,
   });
@@ -136,10 +136,10 @@ export function startRateLimit(name: RateLimitPolicyName, method: string) {
   return createMiddleware<AppEnv>((c, next) => {
     if (c.req.method !== method.toUpperCase()) return next();
     const identifier = byClientIp(c);
-    const check = c.var.deps.rateLimits[name].limiter.limit(identifier);
+    const check = c.get('deps').rateLimits[name].limiter.limit(identifier);
     // Awaited by the route's middleware; a request refused before it drops the check unread.
     check.catch(() => {});
-    c.set('startedRateLimits', { ...c.var.startedRateLimits, [name]: { identifier, check } });
+    c.set('startedRateLimits', { ...c.get('startedRateLimits'), [name]: { identifier, check } });
     return next();
   });
 }
@@ -147,10 +147,10 @@ export function startRateLimit(name: RateLimitPolicyName, method: string) {
 export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions = {}) {
   const key = options.key ?? byClientIp;
   return createMiddleware<AppEnv>(async (c, next) => {
-    const policy = c.var.deps.rateLimits[name];
+    const policy = c.get('deps').rateLimits[name];
     const keyed = key(c);
     const identifier = typeof keyed === 'string' ? keyed : await keyed;
-    const started = c.var.startedRateLimits?.[name];
+    const started = c.get('startedRateLimits')?.[name];
     // With a synchronous key the check is issued before this middleware awaits anything, so Redis
     // commands issued in the same tick by the middleware before it share its round trip
     // (auto-pipelining, src/lib/redis.ts).

@@ -8,7 +8,7 @@ import type { AppEnv } from '../app-env.ts';
 
 export const requestDeadline = (timeoutMs: number) =>
   timeout(timeoutMs, (c: Context<AppEnv>) => {
-    c.var.event.timedOut = { afterMs: timeoutMs };
+    c.get('event').timedOut = { afterMs: timeoutMs };
     return new HTTPException(503, {
       message: `The request did not complete within ${timeoutMs} ms; try again`,
     });

@@ -1,5 +1,5 @@
 // One structured line per request, written when the response leaves: the request's wide event
-// (whatever handlers added to c.var.event) plus method, path, status and duration.
+// (whatever handlers added to c.get('event')) plus method, path, status and duration.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 
@@ -9,12 +9,12 @@ export const requestLog = () =>
     c.set('event', {});
     await next();
     const status = c.res.status;
-    c.var.deps.logger.log(status >= 500 ? 'error' : 'info', 'request', {
-      requestId: c.var.requestId,
+    c.get('deps').logger.log(status >= 500 ? 'error' : 'info', 'request', {
+      requestId: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
       status,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
-      ...c.var.event,
+      ...c.get('event'),
     });
   });

@@ -85,15 +85,15 @@ export async function authenticateApiKey(
   presentedKey: string,
 ): Promise<Principal> {
   if (!isWellFormedApiKey(presentedKey)) throw invalidApiKey();
-  const prefetched = c.var.apiKeyCheck;
+  const prefetched = c.get('apiKeyCheck');
   const check =
     prefetched?.key === presentedKey ? prefetched : await startApiKeyCheck(c, presentedKey);
   check.settleLookup(true);
   const [count, record] = await check.outcome;
   if (record.status === 'rejected') throw record.reason;
-  const principal = principalOfKey(record.value, c.var.deps.clock.now());
+  const principal = principalOfKey(record.value, c.get('deps').clock.now());
   if (principal === undefined) throw invalidApiKey();
   if (count.status === 'rejected') throw count.reason;
-  c.var.event.apiKeyId = principal.apiKeyId;
+  c.get('event').apiKeyId = principal.apiKeyId;
   return principal;
 }

@@ -12,7 +12,7 @@ import { createApiKeysRepository } from './api-keys.repository.ts';
 export const recordApiKeyUsage = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     await next();
-    const apiKeyId = c.var.principal?.apiKeyId;
+    const apiKeyId = c.get('principal')?.apiKeyId;
     if (apiKeyId === undefined) return;
     const { deps } = c.var;
     const ip = clientIp(c);

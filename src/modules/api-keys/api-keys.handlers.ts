@@ -14,7 +14,7 @@ import {
 } from './api-keys.service.ts';
 
 function serviceDeps(c: Context<AppEnv>): ApiKeysServiceDeps {
-  const { db, clock } = c.var.deps;
+  const { db, clock } = c.get('deps');
   return { apiKeys: createApiKeysRepository(db), clock, cache: requestCache(c) };
 }
 

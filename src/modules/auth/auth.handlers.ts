@@ -50,8 +50,8 @@ type SessionMode = 'bearer' | 'cookie';
 
 function serviceOf(c: Context<AppEnv>): AuthServiceDeps {
   return {
-    deps: c.var.deps,
-    accounts: createAuthRepository(c.var.deps.db),
+    deps: c.get('deps'),
+    accounts: createAuthRepository(c.get('deps').db),
     defer: (task, work) => waitUntil(c, task, work),
   };
 }
@@ -62,7 +62,7 @@ function sessionMeta(c: Context<AppEnv>): SessionMeta {
 }
 
 async function startSession(c: Context<AppEnv>, user: SessionUser, mode: SessionMode) {
-  return sessionBody(c, await issueSession(c.var.deps, user, sessionMeta(c)), mode);
+  return sessionBody(c, await issueSession(c.get('deps'), user, sessionMeta(c)), mode);
 }
 
 /** Bearer mode: the tokens in the body. Cookie mode: the tokens in cookies, only the CSRF token here. */
@@ -80,7 +80,7 @@ const accepted = (message: string) => ({ message });
 export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
   const { mode } = c.req.valid('query');
   const { user, session } = await register(serviceOf(c), c.req.valid('json'), sessionMeta(c));
-  c.var.event.userId = user.id;
+  c.get('event').userId = user.id;
   return ok(c, { user: serializeUser(user, 'self'), session: sessionBody(c, session, mode) }, 201);
 };
 
@@ -89,7 +89,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
   const { email, password } = c.req.valid('json');
   const attempts = await failedAttempts(c);
   const user = await authenticate(serviceOf(c), attempts, email, password);
-  c.var.event.userId = user.id;
+  c.get('event').userId = user.id;
   const [session] = await Promise.all([startSession(c, user, mode), attempts.refund()]);
   return ok(c, { user: serializeUser(user, 'self'), session }, 200);
 };
@@ -103,14 +103,14 @@ export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (
   if (refreshToken === undefined) {
     throw new AppError('UNAUTHORIZED', 'No refresh token: send it in the body or the cookie');
   }
-  const session = await rotateRefreshToken(c.var.deps, refreshToken);
+  const session = await rotateRefreshToken(c.get('deps'), refreshToken);
   return ok(c, sessionBody(c, session, fromCookie === undefined ? 'bearer' : 'cookie'), 200);
 };
 
 export const logoutHandler: RouteHandler<typeof logoutRoute, AppEnv> = async (c) => {
   const principal = principalOf(c);
   const refreshToken = c.req.valid('json')?.refreshToken ?? refreshCookieOf(c);
-  await revokeSession(c.var.deps, principal, refreshToken);
+  await revokeSession(c.get('deps'), principal, refreshToken);
   if (sessionCookieOf(c) !== undefined || refreshCookieOf(c) !== undefined) {
     clearSessionCookies(c);
   }

@@ -47,11 +47,11 @@ export async function failedAttempts(
   c: Context<AppEnv>,
   identifier?: string,
 ): Promise<FailedAttempts> {
-  const policy = c.var.deps.rateLimits.auth;
+  const policy = c.get('deps').rateLimits.auth;
   const key = identifier ?? (await byClientIpAndEmail(c));
   const showAllowed = (remaining: number) => {
-    const shown = c.var.event.rateLimit as Record<string, unknown> | undefined;
-    c.var.event.rateLimit = { ...shown, auth: { outcome: 'allowed', remaining } };
+    const shown = c.get('event').rateLimit as Record<string, unknown> | undefined;
+    c.get('event').rateLimit = { ...shown, auth: { outcome: 'allowed', remaining } };
   };
   // When the window of the unit spend() took ends; undefined once nothing is held.
   let heldUntil: number | undefined;
@@ -77,8 +77,8 @@ export async function failedAttempts(
         await count(policy.limiter, key, -1);
       } catch (error) {
         // The sign-in itself succeeded; a lost refund only counts it as one failure.
-        c.var.deps.logger.warn('failed-attempt refund lost', {
-          requestId: c.var.requestId,
+        c.get('deps').logger.warn('failed-attempt refund lost', {
+          requestId: c.get('requestId'),
           policy: policy.name,
           reason: error instanceof Error ? error.message : String(error),
         });

@@ -22,8 +22,8 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
     return built;
   };
 
-  app.openapi(openApiDocumentRoute, (c) => c.json(docs(c.var.deps.config).document, 200));
+  app.openapi(openApiDocumentRoute, (c) => c.json(docs(c.get('deps').config).document, 200));
   app.openapi(docsPageRoute, (c) =>
-    c.html(docs(c.var.deps.config).page.html(c.get('secureHeadersNonce')), 200),
+    c.html(docs(c.get('deps').config).page.html(c.get('secureHeadersNonce')), 200),
   );
 }

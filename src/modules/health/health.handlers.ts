@@ -16,11 +16,11 @@ export const liveness: RouteHandler<typeof livenessRoute, AppEnv> = (c) =>
   ok(c, { status: 'ok' as const }, 200);
 
 export const readiness: RouteHandler<typeof readinessRoute, AppEnv> = async (c) => {
-  const { ready, checks, failing } = await checkReadiness(c.var.deps);
+  const { ready, checks, failing } = await checkReadiness(c.get('deps'));
   const shown = publicChecks(checks);
   if (ready) return ok(c, { status: 'ok' as const, checks: shown }, 200);
   // The errors themselves go to the request's log line; the client learns only which and why.
-  c.var.event.readiness = {
+  c.get('event').readiness = {
     failing,
     faults: Object.fromEntries(failing.map((backend) => [backend, checks[backend].fault])),
   };

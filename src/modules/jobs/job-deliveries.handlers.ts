@@ -21,14 +21,14 @@ const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));
  * sweep or a cleanup may rightly take longer, and QStash bounds the delivery itself.
  */
 export const jobBackends = createMiddleware<AppEnv>(async (c, next) => {
-  const { config } = c.var.deps;
-  c.set('deps', forRequest(c.var.deps, { databaseTimeoutMs: config.JOB_DATABASE_TIMEOUT_MS }));
+  const { config } = c.get('deps');
+  c.set('deps', forRequest(c.get('deps'), { databaseTimeoutMs: config.JOB_DATABASE_TIMEOUT_MS }));
   await next();
 });
 
 /** The edge's endpoints for QStash: its job types and the failure callback, all signed. */
 export const edgeQstashSignature = requireQstashSignature<AppEnv>((c) => {
-  const { config, clock, redis } = c.var.deps;
+  const { config, clock, redis } = c.get('deps');
   return {
     keys: { current: config.QSTASH_CURRENT_SIGNING_KEY, next: config.QSTASH_NEXT_SIGNING_KEY },
     publicBaseUrl: config.API_PUBLIC_URL,
@@ -47,7 +47,7 @@ export async function jobDeliveryHandler(c: Context<AppEnv>): Promise<Response> 
   if (!edgeJobTypes.has(type)) {
     throw new AppError('NOT_FOUND', `No edge job has the type ${type}`);
   }
-  c.var.event.job = type;
+  c.get('event').job = type;
   const { deps } = c.var;
   const done = await runJobDelivery(
     { jobState: deps.jobState, logger: deps.logger },

@@ -21,13 +21,13 @@ import type {
 } from './jobs.routes.ts';
 
 function serviceDeps(c: Context<AppEnv>): DeadJobsServiceDeps {
-  const { db, jobState, queue, clock, logger, config } = c.var.deps;
+  const { db, jobState, queue, clock, logger, config } = c.get('deps');
   return { deadJobs: createDeadJobsRepository(db), jobState, queue, clock, logger, config };
 }
 
 export const getJobStatusHandler: RouteHandler<typeof getJobStatusRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
-  return ok(c, await readJobStatus(c.var.deps.jobState, principalOf(c), id), 200);
+  return ok(c, await readJobStatus(c.get('deps').jobState, principalOf(c), id), 200);
 };
 
 export const listDeadJobsHandler: RouteHandler<typeof listDeadJobsRoute, AppEnv> = async (c) => {

@@ -22,7 +22,7 @@ import {
 } from './partners.service.ts';
 
 function serviceDeps(c: Context<AppEnv>): PartnersServiceDeps {
-  const { db, clock, config } = c.var.deps;
+  const { db, clock, config } = c.get('deps');
   return { partners: createPartnersRepository(db), clock, config, cache: requestCache(c) };
 }
 

@@ -28,7 +28,7 @@ import { usersServiceDeps } from './users.handlers.ts';
 function adminDeps(c: Context<AppEnv>): AdminUsersServiceDeps {
   return {
     ...usersServiceDeps(c),
-    revokeSessions: (userId) => revokeAllSessions(c.var.deps, userId),
+    revokeSessions: (userId) => revokeAllSessions(c.get('deps'), userId),
   };
 }
 

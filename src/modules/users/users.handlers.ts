@@ -9,9 +9,9 @@ import { getPublicProfile, type UsersServiceDeps } from './users.service.ts';
 
 export function usersServiceDeps(c: Context<AppEnv>): UsersServiceDeps {
   return {
-    users: createUsersRepository(c.var.deps.db),
+    users: createUsersRepository(c.get('deps').db),
     cache: requestCache(c),
-    clock: c.var.deps.clock,
+    clock: c.get('deps').clock,
   };
 }
 

@@ -12,7 +12,7 @@ import type { partnerWebhookRoute } from './webhooks.routes.ts';
 import { receivePartnerEvent, type WebhooksServiceDeps } from './webhooks.service.ts';
 
 function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
-  const { db, redis, clock, config } = c.var.deps;
+  const { db, redis, clock, config } = c.get('deps');
   return {
     db,
     redis,
@@ -35,13 +35,13 @@ export const partnerWebhookHandler: RouteHandler<typeof partnerWebhookRoute, App
       headers: c.req.raw.headers,
       body,
     });
-    if (job !== undefined) waitUntil(c, 'partner-event', publishStaged(c.var.deps, [job]));
+    if (job !== undefined) waitUntil(c, 'partner-event', publishStaged(c.get('deps'), [job]));
     return ok(c, received, 202);
   } catch (error) {
     // The partner sees the code; the operator sees which partner, never the signature or secret.
     if (error instanceof AppError && error.status === 401) {
-      c.var.deps.logger.warn('partner webhook refused', {
-        requestId: c.var.requestId,
+      c.get('deps').logger.warn('partner webhook refused', {
+        requestId: c.get('requestId'),
         partnerId,
         code: error.code,
       });
