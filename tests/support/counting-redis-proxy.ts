@@ -27,7 +27,14 @@ export async function countingRedisProxy(target: string) {
     });
     const answer = await fetch(`${target}${incoming.url}`, {
       method: 'POST',
-      headers: { authorization: incoming.headers.authorization ?? '' },
+      // The official client asks for base64-encoded replies; without the header they would come
+      // back plain, and it would decode them into garbage.
+      headers: {
+        authorization: incoming.headers.authorization ?? '',
+        ...(incoming.headers['upstash-encoding'] !== undefined && {
+          'upstash-encoding': String(incoming.headers['upstash-encoding']),
+        }),
+      },
       body,
     });
     outgoing.writeHead(answer.status, { 'content-type': 'application/json' });

@@ -1,7 +1,7 @@
 // The failed-login limit under load, as a client sees it: the guess is counted before the password
 // is checked, so parallel guesses cannot outrun the count, and a successful login gives its unit
 // back, so only wrong passwords use up the allowance.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AuthApp,
   type AuthStack,

@@ -5,7 +5,7 @@
 // nothing. The app from createApp on a local stack (Redis db 8), the broker delivering edge jobs
 // to a receiver that stands in for API_PUBLIC_URL.
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDelivery } from '../../local-stack/qstash/signing.ts';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import type { App } from '../../src/app.ts';
