@@ -9,9 +9,17 @@ import { bundleSize } from './bundle-size.ts';
 import { loginCpu } from './login-cpu.ts';
 import { readCpu } from './read-cpu.ts';
 import { roundTrips } from './round-trips.ts';
+import { throughput } from './throughput.ts';
 import { workerStartup } from './worker-startup.ts';
 
-const benchmarks: Benchmark[] = [bundleSize, workerStartup, loginCpu, readCpu, roundTrips];
+const benchmarks: Benchmark[] = [
+  bundleSize,
+  workerStartup,
+  loginCpu,
+  readCpu,
+  roundTrips,
+  throughput,
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name));
