@@ -77,22 +77,30 @@ export function createRateLimitPolicies(
     rule: RateLimitRule,
     algorithm: Algorithm,
     whenRedisDown: RateLimitPolicy['whenRedisDown'],
-  ): RateLimitPolicy => ({
-    name,
-    rule,
-    whenRedisDown,
-    limiter: new Ratelimit({
-      redis,
-      limiter: limiterOf(algorithm, rule),
-      prefix: `ratelimit:${name}`,
-      // One map per policy and isolate: clients over their limit are refused from memory until
-      // their reset, with no round trip.
-      ephemeralCache: blockedClients[name],
-      // Past it the check resolves with reason "timeout", and the policy's Redis-down rule applies.
-      timeout: config.RATE_LIMIT_TIMEOUT_MS,
-      analytics: false,
-    }),
-  });
+  ): RateLimitPolicy => {
+    let limiter: Ratelimit | undefined;
+    return {
+      name,
+      rule,
+      whenRedisDown,
+      // Built when a request first counts against the policy: most use one or two of them.
+      get limiter() {
+        limiter ??= new Ratelimit({
+          redis,
+          limiter: limiterOf(algorithm, rule),
+          prefix: `ratelimit:${name}`,
+          // One map per policy and isolate: clients over their limit are refused from memory
+          // until their reset, with no round trip.
+          ephemeralCache: blockedClients[name],
+          // Past it the check resolves with reason "timeout", and the Redis-down rule applies.
+          timeout: config.RATE_LIMIT_TIMEOUT_MS,
+          analytics: false,
+          enableTelemetry: false,
+        });
+        return limiter;
+      },
+    };
+  };
   return {
     general: policy('general', config.RATE_LIMIT_GENERAL, 'tokenBucket', 'allow'),
     auth: policy('auth', config.RATE_LIMIT_AUTH, 'slidingWindow', 'refuse'),
