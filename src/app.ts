@@ -20,7 +20,7 @@ import { recordApiKeyUsage } from './modules/api-keys/api-key-usage.ts';
 import { registerApiKeys } from './modules/api-keys/api-keys.index.ts';
 import { registerAuth, startAuthRateLimits } from './modules/auth/auth.index.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
-import { registerDocs } from './modules/docs/docs.index.ts';
+import { docsPagePath, registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';
 import { registerJobDeliveries, registerJobs } from './modules/jobs/jobs.index.ts';
 import { registerPartners } from './modules/partners/partners.index.ts';
@@ -47,7 +47,7 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}): App {
   app.use('*', requestId());
   app.use('*', requestLog());
   if (options.compress) app.use('*', options.compress);
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders([docsPagePath]));
   app.use('*', corsPolicy(deps.config.CORS_ORIGINS));
   app.use('*', bodyLimit(deps.config.MAX_BODY_BYTES));
   // Probes are answered here, before rate limiting: Hono stops at the first handler that

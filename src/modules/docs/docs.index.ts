@@ -11,6 +11,9 @@ import { buildOpenApiDocument, type OpenApiDocument } from './openapi-document.t
  * the first request for it, when every route is in place, and kept for the life of the isolate
  * (routes do not change after start-up), so later modules appear without registering anything.
  */
+/** The one HTML page: it styles itself inline, under the request's CSP nonce. */
+export const docsPagePath = docsPageRoute.path;
+
 export function registerDocs(app: OpenAPIHono<AppEnv>): void {
   registerSharedComponents(app);
   let built: { document: OpenApiDocument; page: DocsPage } | undefined;
