@@ -46,6 +46,9 @@ export function createRedis({ url, token, timeoutMs }: RedisOptions): Redis {
     // single signal would make the client answer null.
     signal: () => AbortSignal.timeout(timeoutMs),
     retry: { retries: 1, backoff: () => 50 },
+    // Plain JSON replies: every value this app stores is JSON text, so base64 only costs a
+    // decode per value (base64 is there for bytes that are not UTF-8).
+    responseEncoding: false,
     enableTelemetry: false,
   });
   // Wraps the HTTP request alone: a command's own error reply is raised after it, by the command.

@@ -13,7 +13,7 @@ import { type Cache, createCache } from './cache.ts';
 import { waitUntil } from './wait-until.ts';
 
 export function requestCache(c: Context<AppEnv>): Cache {
-  const { event } = c.var;
+  const event = c.get('event');
   return createCache(c.get('deps'), {
     observe: ({ outcome }) => {
       event.cache = event.cache === undefined ? outcome : [event.cache, outcome].flat();

@@ -66,7 +66,7 @@ export const prefetchTokenRevocation = () =>
   createMiddleware<AppEnv>((c, next) => {
     const credentials = credentialsOf(c);
     if (credentials?.kind === 'bearer' || credentials?.kind === 'cookie') {
-      const { deps } = c.var;
+      const deps = c.get('deps');
       const peek = deps.tokens.peek(credentials.token);
       if (peek !== undefined) {
         c.set(
@@ -83,7 +83,7 @@ async function authenticateSession(
   token: string,
   viaCookie: boolean,
 ): Promise<Principal> {
-  const { deps } = c.var;
+  const deps = c.get('deps');
   let verified: Awaited<ReturnType<typeof deps.tokens.verify>>;
   try {
     verified = await deps.tokens.verify(token);
@@ -150,7 +150,7 @@ export const optionalAuth = () =>
 
 /** The authenticated principal, for handlers behind requireAuth. */
 export function principalOf(c: Context<AppEnv>): Principal {
-  const { principal } = c.var;
+  const principal = c.get('principal');
   if (principal === undefined) throw unauthorized('missing');
   return principal;
 }

@@ -60,8 +60,8 @@ export function requireQstashSignature<E extends DeliveryEnv>(
  * The delivery the middleware verified. A route registered without the middleware fails closed:
  * it throws rather than act on a body nobody checked.
  */
-export function verifiedDelivery(c: { var: { delivery?: Delivery } }): Delivery {
-  const { delivery } = c.var;
+export function verifiedDelivery(c: { get(key: 'delivery'): Delivery | undefined }): Delivery {
+  const delivery = c.get('delivery');
   if (delivery === undefined) throw new Error('a QStash route without requireQstashSignature');
   return delivery;
 }

@@ -39,7 +39,7 @@ function invalidApiKey(): AppError {
 
 async function startApiKeyCheck(c: Context<AppEnv>, key: string): Promise<PendingApiKeyCheck> {
   const keyHash = await sha256Hex(key);
-  const { deps } = c.var;
+  const deps = c.get('deps');
   let settleLookup: (needed: boolean) => void = () => {};
   const lookupNeeded = new Promise<boolean>((resolve) => {
     settleLookup = resolve;

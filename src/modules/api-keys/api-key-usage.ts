@@ -14,7 +14,7 @@ export const recordApiKeyUsage = () =>
     await next();
     const apiKeyId = c.get('principal')?.apiKeyId;
     if (apiKeyId === undefined) return;
-    const { deps } = c.var;
+    const deps = c.get('deps');
     const ip = clientIp(c);
     const use = createApiKeysRepository(deps.db).recordUse({
       apiKeyId,

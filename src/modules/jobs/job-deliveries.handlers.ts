@@ -48,7 +48,7 @@ export async function jobDeliveryHandler(c: Context<AppEnv>): Promise<Response> 
     throw new AppError('NOT_FOUND', `No edge job has the type ${type}`);
   }
   c.get('event').job = type;
-  const { deps } = c.var;
+  const deps = c.get('deps');
   const done = await runJobDelivery(
     { jobState: deps.jobState, logger: deps.logger },
     edgeJobHandlers(deps),
@@ -64,7 +64,7 @@ export async function jobDeliveryHandler(c: Context<AppEnv>): Promise<Response> 
 
 /** 200 with the dead job's { id, type }, again for a repeated callback. */
 export async function failureCallbackHandler(c: Context<AppEnv>): Promise<Response> {
-  const { deps } = c.var;
+  const deps = c.get('deps');
   const deadJob = await recordFailureCallback(
     {
       deadJobs: createDeadJobsRepository(deps.db),
