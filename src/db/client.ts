@@ -5,9 +5,10 @@ import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 // Plain drizzle-orm/libsql imports @libsql/client, whose Deno build is the native one.
 import { drizzle } from 'drizzle-orm/libsql/http';
 import { databaseFetch } from '../lib/backend-faults.ts';
-import * as schema from './schema.ts';
 
-export type Database = LibSQLDatabase<typeof schema>;
+// Without drizzle's relational schema: queries name their tables, and drizzle would otherwise
+// rebuild the relations of every table for each client, that is for each request.
+export type Database = LibSQLDatabase;
 
 export interface DatabaseOptions {
   /** How long one request to the database may take before it counts as unreachable. */
@@ -24,7 +25,7 @@ export function createDatabase(
     fetch: (request: Request) => databaseFetch(request, timeoutMs),
     ...(authToken !== undefined && { authToken }),
   });
-  return drizzle(client, { schema });
+  return drizzle(client);
 }
 
 /** A write refused by a UNIQUE constraint (a taken email or name), however the driver wraps it. */

@@ -3,15 +3,21 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { ok } from '../../lib/envelope.ts';
 import { requestCache } from '../../lib/request-cache.ts';
-import { createUsersRepository } from './users.repository.ts';
+import { createUsersRepository, type UsersRepository } from './users.repository.ts';
 import type { getUserRoute } from './users.routes.ts';
 import { getPublicProfile, type UsersServiceDeps } from './users.service.ts';
 
 export function usersServiceDeps(c: Context<AppEnv>): UsersServiceDeps {
+  const deps = c.get('deps');
+  let users: UsersRepository | undefined;
   return {
-    users: createUsersRepository(c.get('deps').db),
+    // On first use: a profile served from the cache needs no database client.
+    get users() {
+      users ??= createUsersRepository(deps.db);
+      return users;
+    },
     cache: requestCache(c),
-    clock: c.get('deps').clock,
+    clock: deps.clock,
   };
 }
 
