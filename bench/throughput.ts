@@ -8,9 +8,8 @@
 //   JSON (bench/throughput/bare-worker.ts). Goal: ours at least half the bare app.
 // Both sides of each pair talk to the same local stack (a child process), so its Redis REST server
 // is part of both figures; the logs are at error level, as in the other benches.
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectRoot, runWrangler } from '../local-stack/wrangler.ts';
+import { buildWorker } from '../local-stack/wrangler.ts';
 import { createCache } from '../src/lib/cache.ts';
 import { forgetCachedProfiles } from '../src/modules/users/users.service.ts';
 import {
@@ -23,12 +22,7 @@ import {
 } from './app-on-stack.ts';
 import type { Benchmark } from './benchmark.ts';
 import { loadSettings, requestsPerSecond } from './throughput/load.ts';
-import {
-  type RunningServer,
-  startNodeServer,
-  startWorker,
-  type WorkerBuild,
-} from './throughput/servers.ts';
+import { type RunningServer, startNodeServer, startWorker } from './throughput/servers.ts';
 
 const rounds = 3;
 /** Goals, the project treats them as budgets: ours / Express on Node, ours / bare Hono on workerd. */
@@ -72,22 +66,6 @@ async function measureInTurns(
     }
   }
   return measured;
-}
-
-/** `wrangler deploy --dry-run` of `script` (wrangler.toml's `main` when absent) into `outDir`. */
-async function buildWorker(outDir: string, script?: string): Promise<WorkerBuild> {
-  await runWrangler(['deploy', '--dry-run', '--outdir', outDir, ...(script ? [script] : [])]);
-  const bundle = (await readdir(outDir)).find((name) => name.endsWith('.js'));
-  if (bundle === undefined) throw new Error(`wrangler wrote no bundle to ${outDir}`);
-  const { unstable_readConfig } = await import('wrangler');
-  const config = unstable_readConfig({ config: join(projectRoot, 'wrangler.toml') });
-  if (config.compatibility_date === undefined)
-    throw new Error('wrangler.toml has no compatibility_date');
-  return {
-    bundlePath: join(outDir, bundle),
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags,
-  };
 }
 
 function expectStatus(status: number) {

@@ -1,6 +1,8 @@
 // How the project's Node tooling runs wrangler: the installed copy, on the Node running us (so on
 // Node 24 whatever `node` is first on PATH), with nothing that phones home, so it works offline.
 import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -43,4 +45,37 @@ export async function runWrangler(args: string[]): Promise<{ stdout: string; std
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`wrangler ${args.join(' ')} failed:\n${stdout}${stderr}`);
   }
+}
+
+/** A Worker bundle as `wrangler deploy` would upload it, with what workerd needs to run it so. */
+export interface WorkerBuild {
+  bundlePath: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  /** wrangler.toml's [vars], which the deployed Worker gets. */
+  vars: Record<string, string>;
+}
+
+/**
+ * `wrangler deploy --dry-run` of `script` (wrangler.toml's `main` when absent) into `outDir`, so
+ * a bundle that would not deploy fails here; the settings come from wrangler's own config reader.
+ */
+export async function buildWorker(outDir: string, script?: string): Promise<WorkerBuild> {
+  await runWrangler(['deploy', '--dry-run', '--outdir', outDir, ...(script ? [script] : [])]);
+  // Named after the entry; the only module, since wrangler bundles everything.
+  const bundle = (await readdir(outDir)).find((name) => name.endsWith('.js'));
+  if (bundle === undefined) throw new Error(`wrangler wrote no bundle to ${outDir}`);
+  const { unstable_readConfig } = await import('wrangler');
+  const config = unstable_readConfig({ config: join(projectRoot, 'wrangler.toml') });
+  if (config.compatibility_date === undefined) {
+    throw new Error('wrangler.toml has no compatibility_date');
+  }
+  return {
+    bundlePath: join(outDir, bundle),
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    vars: Object.fromEntries(
+      Object.entries(config.vars).map(([name, value]) => [name, String(value)]),
+    ),
+  };
 }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Miniflare } from 'miniflare';
-import { projectRoot } from '../../local-stack/wrangler.ts';
+import { projectRoot, type WorkerBuild } from '../../local-stack/wrangler.ts';
 
 export interface RunningServer {
   /** Origin the server answers on, e.g. http://127.0.0.1:40123. */
@@ -61,12 +61,6 @@ export async function startNodeServer(
     await stopChild(child);
     throw error;
   }
-}
-
-export interface WorkerBuild {
-  bundlePath: string;
-  compatibilityDate: string;
-  compatibilityFlags: string[];
 }
 
 /** Runs a bundle built by `wrangler deploy --dry-run` in workerd, bound to `bindings`. */
