@@ -121,6 +121,8 @@ export function createQueue(config: Pick<Config, 'QSTASH_URL' | 'QSTASH_TOKEN'>)
     // would hold the request (or its waitUntil work) for seconds.
     retry: false,
     enableTelemetry: false,
+    // Never QStash's local development server and its public token, whatever QSTASH_DEV says.
+    devMode: false,
   });
   return {
     ping: () => calling('a read', async () => void (await client.queue().list())),

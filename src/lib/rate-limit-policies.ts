@@ -8,9 +8,11 @@
 //   back every window/limit. Bursts up to the limit pass, the steady rate is the rule's, and a
 //   refused client is told to come back when its next token arrives, not at the end of a window.
 // - Abuse (login guesses, sign-ups, reset and verification emails): a sliding window. A fixed
-//   window lets twice the limit through around its edge (5 guesses at 14:59, 5 more at 15:00);
-//   the sliding one does not. Its Retry-After is the end of the current window, when the client
-//   may still be refused for the window before: for these policies, strict beats exact.
+//   window lets twice the limit through in an instant around its edge (5 guesses at 14:59:59, 5
+//   more at 15:00:00); the sliding one, which weighs the previous window by the share of it still
+//   in view, spreads the same allowance out (in the worst case 10 guesses take some 12 minutes).
+//   Its Retry-After is the end of the current window, when the client may still be refused for
+//   the window before: for these policies, slow beats exact.
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Config, RateLimitRule } from '../config.ts';
 import type { Redis } from './redis.ts';
@@ -58,13 +60,16 @@ export function rememberBlockedClients(): BlockedClients {
 
 type Algorithm = 'tokenBucket' | 'slidingWindow';
 
+function greatestCommonDivisor(a: number, b: number): number {
+  return b === 0 ? a : greatestCommonDivisor(b, a % b);
+}
+
 function limiterOf(algorithm: Algorithm, { limit, windowMs }: RateLimitRule) {
   if (algorithm === 'slidingWindow') return Ratelimit.slidingWindow(limit, `${windowMs} ms`);
-  // One token every windowMs/limit, in whole milliseconds: several per millisecond for the
-  // generous limits tests and load runs configure.
-  const intervalMs = Math.max(1, Math.floor(windowMs / limit));
-  const refill = Math.max(1, Math.round((limit * intervalMs) / windowMs));
-  return Ratelimit.tokenBucket(refill, `${intervalMs} ms`, limit);
+  // `limit` tokens back per window, exactly, in the smallest whole steps: 100/15m is 1 token every
+  // 9 s, 600/1s 3 tokens every 5 ms.
+  const step = greatestCommonDivisor(limit, windowMs);
+  return Ratelimit.tokenBucket(limit / step, `${windowMs / step} ms`, limit);
 }
 
 export function createRateLimitPolicies(

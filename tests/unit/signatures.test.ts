@@ -322,6 +322,13 @@ describe('QStash (Upstash-Signature), signed by the local broker', () => {
     );
   });
 
+  it('refuses a body that is not UTF-8 text as SIGNATURE_BODY_MISMATCH: the Receiver hashes text', async () => {
+    const bytes = new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]);
+    expect(await refusalOf(verify(delivery({ body: bytes }), { body: bytes }))).toEqual(
+      refused('SIGNATURE_BODY_MISMATCH'),
+    );
+  });
+
   it('refuses a tampered body as SIGNATURE_BODY_MISMATCH', async () => {
     expect(await refusalOf(verify(delivery(), { body: tampered }))).toEqual(
       refused('SIGNATURE_BODY_MISMATCH'),

@@ -76,12 +76,15 @@ export async function verifyQstashSignature(
     nextSigningKey: keys.next,
     devMode: false,
   });
+  // The Receiver hashes text: only a body that decodes to exactly its bytes can be checked.
+  let body: string;
   try {
-    await receiver.verify({
-      signature,
-      body: new TextDecoder().decode(request.body),
-      url: request.url,
-    });
+    body = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(request.body);
+  } catch {
+    throw signatureRefused('SIGNATURE_BODY_MISMATCH', 'qstash');
+  }
+  try {
+    await receiver.verify({ signature, body, url: request.url });
   } catch {
     throw signatureRefused(await refusalOf({ ...request, signature }, nowSeconds), 'qstash');
   }

@@ -5,8 +5,8 @@
 // first is what holds under parallel guesses: a read-then-count check let every request racing
 // the read through, so 30 parallel guesses got 15 password checks against a limit of 5. With 5
 // per window at most 5 wrong guesses are ever checked; the next is refused before its check.
-// A refused attempt's unit stays counted: it is over the limit either way, and giving it back
-// would cost a round trip per refused request and empty the isolate's cache of blocked clients.
+// A refused attempt is not counted (the sliding window's script adds only what it allows), so
+// there is nothing to give back for it.
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { AppError } from '../../lib/errors.ts';
