@@ -1,6 +1,6 @@
 // The signature checks as a sender meets them: what each scheme accepts, and the exact 401 code it
 // answers for each way a request can be wrong. QStash deliveries are signed by the local broker's
-// signer, partner requests by our own signers, by the README's openssl lines and by the README's
+// signer, partner requests by our own signers, by the signing guide's openssl lines and by its
 // TypeScript example, so the guide partners follow is checked against the verifiers it describes.
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -429,17 +429,13 @@ describe('replay guard, against Redis through the local Upstash REST server', ()
   });
 });
 
-describe("the README's partner guide", () => {
-  const section = (() => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const start = readme.indexOf('## Partner webhooks\n');
-    return readme.slice(start, readme.indexOf('\n## ', start + 1));
-  })();
+describe("the partners' signing guide (docs/partner-webhooks.md)", () => {
+  const section = readFileSync(new URL('../../docs/partner-webhooks.md', import.meta.url), 'utf8');
   const blocks = (language: string) =>
     [...section.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map(
       (match) => match[1] ?? '',
     );
-  /** The README's signing lines of a bash block, run with fixed inputs instead of `date`. */
+  /** The guide's signing lines of a bash block, run with fixed inputs instead of `date`. */
   const signingLines = (block: string) =>
     block
       .split('\n')

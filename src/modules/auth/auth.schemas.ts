@@ -1,7 +1,7 @@
 // The accounts API's requests and responses. Password rules beyond "a string of bounded length"
 // live in the policy (src/lib/passwords.ts), which names every rule broken at once. Request
 // bodies are strict objects: an unknown field (a `role` at sign-up) is refused with 422, not
-// silently dropped, as the README promises.
+// silently dropped, as docs/accounts-and-access.md promises.
 import { z } from '@hono/zod-openapi';
 import { selfUserSchema } from '../../lib/user-serializer.ts';
 
