@@ -26,6 +26,14 @@ afterAll(async () => {
 
 const emailCount = (type: string, to: string) => emailsTo(worker.jobs, type, to).length;
 
+/** Exactly `count` emails of this type reach this address, and no more come for a second. */
+async function expectEmailsSettleAt(type: string, to: string, count: number): Promise<void> {
+  await eventually(`${count} ${type} emails delivered`, () =>
+    emailCount(type, to) === count ? true : undefined,
+  );
+  await holdsFor(`no more ${type} emails`, () => emailCount(type, to) === count, 1_000);
+}
+
 describe('POST /v1/auth/password/forgot', () => {
   it('sends one account at most 3 reset emails, while 20 addresses each get a 202', async () => {
     const user = await register(worker, 'reset-flood');
@@ -47,14 +55,7 @@ describe('POST /v1/auth/password/forgot', () => {
           line.userId === user.id,
       ).length;
     await eventually('17 reset emails held back', () => (skipped() === 17 ? true : undefined));
-    await eventually('3 reset emails delivered', () =>
-      emailCount('email.password-reset', user.email) === 3 ? true : undefined,
-    );
-    await holdsFor(
-      'no fourth reset email',
-      () => emailCount('email.password-reset', user.email) === 3,
-      1_000,
-    );
+    await expectEmailsSettleAt('email.password-reset', user.email, 3);
   });
 });
 
@@ -81,13 +82,6 @@ describe('POST /v1/auth/verify-email/request', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
 
     // The one sent at registration, and the three asked for.
-    await eventually('4 verification emails delivered', () =>
-      emailCount('email.verification', user.email) === 4 ? true : undefined,
-    );
-    await holdsFor(
-      'no fifth verification email',
-      () => emailCount('email.verification', user.email) === 4,
-      1_000,
-    );
+    await expectEmailsSettleAt('email.verification', user.email, 4);
   });
 });
