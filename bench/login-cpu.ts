@@ -2,7 +2,11 @@
 // user look-up, PBKDF2 at 100,000 iterations, the session's JWT and refresh token), and the hash
 // alone beside it, both the median of several runs in one process. DESIGN gives password hashing
 // the only exemption from the CPU budget, so the figures are printed, not judged.
-import { hashPassword, PASSWORD_ITERATIONS, verifyPassword } from '../src/lib/passwords.ts';
+import {
+  hashPassword,
+  PASSWORD_ITERATIONS,
+  verifyPassword,
+} from '../src/modules/auth/passwords.ts';
 import {
   benchAccount,
   benchApp,

@@ -7,10 +7,10 @@
 // database); a write at most three, its publish to QStash leaving after the response.
 import { once } from 'node:events';
 import { createServer, request as forward, type Server } from 'node:http';
-import { createCache } from '../src/lib/cache.ts';
 import { signPartnerHmac } from '../src/lib/signatures/partner-hmac.ts';
 import { createPartnersRepository } from '../src/modules/partners/partners.repository.ts';
 import { createPartner } from '../src/modules/partners/partners.service.ts';
+import { createCache } from '../src/platform/cache.ts';
 import {
   type BenchApp,
   benchAccount,

@@ -10,8 +10,8 @@
 // is part of both figures; the logs are at error level, as in the other benches.
 import { join } from 'node:path';
 import { buildWorker } from '../local-stack/wrangler.ts';
-import { createCache } from '../src/lib/cache.ts';
 import { forgetCachedProfiles } from '../src/modules/users/users.service.ts';
+import { createCache } from '../src/platform/cache.ts';
 import {
   benchApp,
   benchJwtVars,

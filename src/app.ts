@@ -6,10 +6,13 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { forRequest, type SharedDeps } from './deps.ts';
 import { methodIndex } from './lib/allowed-methods.ts';
-import { handleErrors, notFoundOrMethodNotAllowed, validationHook } from './lib/error-handler.ts';
 import { mediaTypeIndex } from './lib/request-media-types.ts';
-import { prefetchTokenRevocation } from './middleware/auth.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
+import {
+  handleErrors,
+  notFoundOrMethodNotAllowed,
+  validationHook,
+} from './middleware/error-handler.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestDeadline } from './middleware/request-deadline.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -19,6 +22,7 @@ import { prefetchApiKey } from './modules/api-keys/api-key-auth.ts';
 import { recordApiKeyUsage } from './modules/api-keys/api-key-usage.ts';
 import { registerApiKeys } from './modules/api-keys/api-keys.index.ts';
 import { registerAuth, startAuthRateLimits } from './modules/auth/auth.index.ts';
+import { prefetchTokenRevocation } from './modules/auth/auth.middleware.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
 import { docsPagePath, registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';

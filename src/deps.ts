@@ -11,19 +11,19 @@
 //   them anew for each request, each when first used: none opens a connection.
 // Tests and every runtime wire the same app this way.
 import type { Config } from './config.ts';
-import { createDatabase, type Database } from './db/client.ts';
 import { createJobStateStore, type JobStateStore } from './jobs/job-state.ts';
-import { type AccessTokens, createAccessTokens } from './lib/access-tokens.ts';
-import { type Clock, systemClock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { createQueue, type Queue } from './lib/queue.ts';
+import { type AccessTokens, createAccessTokens } from './modules/auth/access-tokens.ts';
+import { type Clock, systemClock } from './platform/clock.ts';
+import { createDatabase, type Database } from './platform/database.ts';
+import { createQueue, type Queue } from './platform/queue.ts';
 import {
   type BlockedClients,
   createRateLimitPolicies,
   type RateLimitPolicies,
   rememberBlockedClients,
-} from './lib/rate-limit-policies.ts';
-import { createRedis, type Redis } from './lib/redis.ts';
+} from './platform/rate-limits.ts';
+import { createRedis, type Redis } from './platform/redis.ts';
 
 /** What lives as long as the isolate or process. */
 export interface SharedDeps {

@@ -2,7 +2,8 @@
 // its own: job state is in the Redis the edge shares, so any number of copies can run.
 import { createJobStateStore, type JobStateStore } from '../src/jobs/job-state.ts';
 import { createLogger, type Logger } from '../src/lib/logger.ts';
-import { createRedis, type Redis } from '../src/lib/redis.ts';
+import { type Clock, systemClock } from '../src/platform/clock.ts';
+import { createRedis, type Redis } from '../src/platform/redis.ts';
 import type { WorkerConfig } from './config.ts';
 import { createMailer, type Mailer } from './mailer.ts';
 
@@ -12,7 +13,7 @@ export interface WorkerDeps {
   redis: Redis;
   jobState: JobStateStore;
   mailer: Mailer;
-  now: () => number;
+  clock: Clock;
 }
 
 export function createWorkerDeps(config: WorkerConfig, logger = createLogger(config.LOG_LEVEL)) {
@@ -27,6 +28,6 @@ export function createWorkerDeps(config: WorkerConfig, logger = createLogger(con
     redis,
     jobState: createJobStateStore(redis, Date.now),
     mailer: createMailer(config),
-    now: Date.now,
+    clock: systemClock,
   } satisfies WorkerDeps;
 }

@@ -1,12 +1,20 @@
 // The shape every command implementation shares, with Redis's arity convention: a positive arity
 // is the exact argument count including the name, a negative one the minimum.
-import type { RedisReply } from '../redis-rest/backend.ts';
+import type { RedisErrorReply, RedisReply } from '../redis-rest/backend.ts';
 import type { Keyspace } from './keyspace.ts';
-import type { LuaScripts } from './lua-scripts.ts';
+
+/** What the scripting commands ask of the script cache (lua-scripts.ts implements it). */
+export interface Scripts {
+  load(source: Buffer): { sha: string } | RedisErrorReply;
+  exists(sha: string): boolean;
+  flush(): void;
+  eval(source: Buffer, keys: Buffer[], argv: Buffer[], readOnly: boolean): RedisReply;
+  evalsha(sha: string, keys: Buffer[], argv: Buffer[], readOnly: boolean): RedisReply;
+}
 
 export interface CommandContext {
   keyspace: Keyspace;
-  scripts: LuaScripts;
+  scripts: Scripts;
 }
 
 export interface CommandSpec {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { LuaState } from 'fengari';
 import type { RedisReply } from '../redis-rest/backend.ts';
 import { RedisErrorReply, RedisStatusReply } from '../redis-rest/backend.ts';
-import { arityMatches, type CommandSpec } from './command.ts';
+import { arityMatches, type CommandSpec, type Scripts } from './command.ts';
 import { NO_SCRIPT } from './errors.ts';
 import { fengari } from './fengari-loader.ts';
 import { installCjson } from './lua-cjson.ts';
@@ -155,7 +155,7 @@ interface Interpreter {
   globals: number;
 }
 
-export class LuaScripts {
+export class LuaScripts implements Scripts {
   readonly #host: ScriptHost;
   #lua: Interpreter;
   #cache = new Map<string, CompiledScript>();

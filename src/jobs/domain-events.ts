@@ -2,7 +2,7 @@
 // becomes one job per handler, staged in the outbox in the same batch as the change it reports and
 // published after the commit. The job id joins the event's id and the handler's type, so a staged
 // job published twice (by the request and by the sweep) still runs each handler once.
-import type { Clock } from '../lib/clock.ts';
+import type { Clock } from '../platform/clock.ts';
 import type { JobType } from './catalogue.ts';
 import { type PreparedJob, prepareJob } from './enqueue.ts';
 

@@ -3,10 +3,10 @@
 // that must follow a database write is staged in the outbox instead (outbox.ts) and published by
 // the same code after the commit.
 import type { Config } from '../config.ts';
-import type { Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { PublishOptions, Queue } from '../lib/queue.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { PublishOptions, Queue } from '../platform/queue.ts';
 import {
   type JobMessage,
   type JobPayload,

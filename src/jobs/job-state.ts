@@ -2,7 +2,7 @@
 // repeated delivery harmless and what GET /v1/jobs/{id} reports. A delivery claims the job with a
 // lease before running it; a second delivery meanwhile is told to come back later, and one after
 // completion is acknowledged without running the job again.
-import type { Redis } from '../lib/redis.ts';
+import type { Redis } from '../platform/redis.ts';
 
 export type JobStatus =
   | { status: 'pending' }

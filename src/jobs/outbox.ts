@@ -5,9 +5,9 @@
 // deduplication id and the job's key, so a row published twice still runs once.
 import { and, asc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { Database } from '../db/client.ts';
 import { type OutboxRow, outbox } from '../db/schema.ts';
-import { isRefusedByQueue } from '../lib/queue.ts';
+import type { Database } from '../platform/database.ts';
+import { isRefusedByQueue } from '../platform/queue.ts';
 import { type JobMessage, type JobPriority, jobMessageSchema, jobPriorities } from './catalogue.ts';
 import {
   type EnqueueDeps,

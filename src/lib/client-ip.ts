@@ -1,13 +1,12 @@
 // Who is calling, as far as per-client limits can tell. Only one configured header is trusted
 // (config CLIENT_IP_HEADER): any other header is written by the client and could name anyone.
 import type { Context } from 'hono';
-import type { AppEnv } from '../app-env.ts';
 
 // Anything else in the trusted header is ignored rather than used as a key, so a misconfigured
 // proxy cannot fill Redis with arbitrary text.
 const addressLike = /^[0-9A-Fa-f:.]{2,45}$/;
 
-function fromHeader(c: Context<AppEnv>, header: string): string | undefined {
+function fromHeader(c: Context, header: string): string | undefined {
   if (header === 'none') return undefined;
   const value = c.req.header(header);
   if (value === undefined) return undefined;
@@ -29,9 +28,12 @@ function fromConnection(env: unknown): string | undefined {
   return bindings.incoming?.socket?.remoteAddress ?? bindings.remoteAddr?.hostname;
 }
 
-/** The client's address, or "unknown" where the runtime gives none: such clients share limits. */
-export function clientIp(c: Context<AppEnv>): string {
-  return fromHeader(c, c.get('deps').config.CLIENT_IP_HEADER) ?? fromConnection(c.env) ?? 'unknown';
+/**
+ * The client's address as the trusted header (CLIENT_IP_HEADER) or the connection gives it, or
+ * "unknown" where the runtime gives none: such clients share limits.
+ */
+export function clientIp(c: Context, trustedHeader: string): string {
+  return fromHeader(c, trustedHeader) ?? fromConnection(c.env) ?? 'unknown';
 }
 
 function ipv6Groups(address: string): string[] | undefined {

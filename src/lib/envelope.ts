@@ -2,8 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { AppEnv } from '../app-env.ts';
 import { type AppError, errorCodes } from './errors.ts';
+import type { RequestEnv } from './request-env.ts';
 
 export const metaSchema = z
   .object({
@@ -55,7 +55,7 @@ export function paginatedEnvelopeSchema<T extends z.ZodType>(item: T) {
   });
 }
 
-export function metaOf(c: Context<AppEnv>) {
+export function metaOf<E extends RequestEnv>(c: Context<E>) {
   return {
     timestamp: c.get('deps').clock.now().toISOString(),
     requestId: c.get('requestId'),
@@ -63,15 +63,15 @@ export function metaOf(c: Context<AppEnv>) {
   };
 }
 
-export function ok<T, S extends ContentfulStatusCode = 200>(
-  c: Context<AppEnv>,
+export function ok<T, S extends ContentfulStatusCode = 200, E extends RequestEnv = RequestEnv>(
+  c: Context<E>,
   data: T,
   status?: S,
 ) {
   return c.json({ success: true as const, data, meta: metaOf(c) }, status ?? (200 as S));
 }
 
-export function okPage<T>(c: Context<AppEnv>, data: T[], pagination: Pagination) {
+export function okPage<T, E extends RequestEnv>(c: Context<E>, data: T[], pagination: Pagination) {
   return c.json({ success: true as const, data, pagination, meta: metaOf(c) }, 200);
 }
 
@@ -95,7 +95,7 @@ export function errorBody(error: AppError, meta: Meta) {
   };
 }
 
-export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
+export function errorResponse<E extends RequestEnv>(c: Context<E>, error: AppError): Response {
   // The request's log line names every refusal: a 401 alone does not tell an operator which
   // signature check failed. The event is absent only before the request log starts.
   if (c.get('event') !== undefined) c.get('event').errorCode = error.code;

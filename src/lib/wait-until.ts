@@ -2,9 +2,9 @@
 // which keeps the isolate alive for it; Node and Deno keep running it anyway. Either way a
 // failure is logged, never thrown at a request that has already been answered.
 import type { Context, ExecutionContext } from 'hono';
-import type { AppEnv } from '../app-env.ts';
+import type { RequestEnv } from './request-env.ts';
 
-function executionContextOf(c: Context<AppEnv>): ExecutionContext | undefined {
+function executionContextOf(c: Context): ExecutionContext | undefined {
   // Hono's getter throws where the runtime passed no execution context (Node, Deno, tests).
   try {
     return c.executionCtx;
@@ -13,7 +13,11 @@ function executionContextOf(c: Context<AppEnv>): ExecutionContext | undefined {
   }
 }
 
-export function waitUntil(c: Context<AppEnv>, task: string, work: Promise<unknown>): void {
+export function waitUntil<E extends RequestEnv>(
+  c: Context<E>,
+  task: string,
+  work: Promise<unknown>,
+): void {
   const { logger } = c.get('deps');
   const requestId = c.get('requestId');
   const settled = work.then(

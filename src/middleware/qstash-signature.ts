@@ -10,10 +10,10 @@
 // signature does not cover); a scheduled job, keyed by that id, would then run twice.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Delivery } from '../jobs/job-delivery.ts';
-import type { Redis } from '../lib/redis.ts';
 import { type QstashKeys, verifyQstashSignature } from '../lib/signatures/qstash.ts';
 import { signatureRefused } from '../lib/signatures/refusal.ts';
-import { firstSighting } from '../lib/signatures/replay-guard.ts';
+import type { Redis } from '../platform/redis.ts';
+import { firstSighting } from '../platform/replay-guard.ts';
 
 export interface QstashSignatureOptions {
   keys: QstashKeys;

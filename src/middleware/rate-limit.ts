@@ -1,4 +1,4 @@
-// Counts requests against a named policy (src/lib/rate-limit-policies.ts) and answers 429 once a
+// Counts requests against a named policy (src/platform/rate-limits.ts) and answers 429 once a
 // client is over its limit. Every counted response carries the IETF draft RateLimit-* headers.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -6,17 +6,18 @@ import type { AppEnv } from '../app-env.ts';
 import { clientIp, clientKey } from '../lib/client-ip.ts';
 import { AppError } from '../lib/errors.ts';
 import { sha256Hex } from '../lib/opaque-tokens.ts';
+import { waitUntil } from '../lib/wait-until.ts';
 import type {
   RateLimitPolicy,
   RateLimitPolicyName,
   RateLimitResult,
-} from '../lib/rate-limit-policies.ts';
-import { waitUntil } from '../lib/wait-until.ts';
+} from '../platform/rate-limits.ts';
 
 /** Who a request counts against; the same identifier always shares one count. */
 export type RateLimitKey = (c: Context<AppEnv>) => string | Promise<string>;
 
-export const byClientIp = (c: Context<AppEnv>): string => `ip:${clientKey(clientIp(c))}`;
+export const byClientIp = (c: Context<AppEnv>): string =>
+  `ip:${clientKey(clientIp(c, c.get('deps').config.CLIENT_IP_HEADER))}`;
 
 /**
  * For sign-in and similar routes: the client's address together with the `email` of the JSON
@@ -69,7 +70,7 @@ function record(c: Context<AppEnv>, policy: RateLimitPolicyName, outcome: Record
   c.get('event').rateLimit = { ...previous, [policy]: outcome };
 }
 
-// The Redis client's errors (src/lib/redis.ts) name no key, so the client's key stays out of the log.
+// The Redis client's errors (src/platform/redis.ts) name no key, so the client's key stays out of the log.
 function unavailableReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -119,12 +120,6 @@ export interface RateLimitOptions {
   key?: RateLimitKey;
 }
 
-/** A route policy's check begun by startRateLimit, awaited by the route's own rateLimit(name). */
-export interface StartedRateLimit {
-  identifier: string;
-  check: Promise<RateLimitResult>;
-}
-
 /**
  * Begins a route's own policy check (counted per address) in the tick of the general limit, so
  * both share its Redis round trip; register it for the route's method and path before
@@ -153,7 +148,7 @@ export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions =
     const started = c.get('startedRateLimits')?.[name];
     // With a synchronous key the check is issued before this middleware awaits anything, so Redis
     // commands issued in the same tick by the middleware before it share its round trip
-    // (auto-pipelining, src/lib/redis.ts).
+    // (auto-pipelining, src/platform/redis.ts).
     const check =
       started?.identifier === identifier ? started.check : policy.limiter.limit(identifier);
     let result: RateLimitResult;

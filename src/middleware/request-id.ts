@@ -1,7 +1,7 @@
 // Gives every request an id: a well-formed incoming X-Request-Id is kept so one id follows a call
 // across services; anything else is replaced, so a client cannot inject arbitrary text into logs.
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env.ts';
+import type { RequestEnv } from '../lib/request-env.ts';
 
 export const requestIdHeader = 'X-Request-Id';
 const wellFormed = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
@@ -11,7 +11,7 @@ export function acceptedRequestId(incoming: string | undefined): string | undefi
 }
 
 export const requestId = () =>
-  createMiddleware<AppEnv>(async (c, next) => {
+  createMiddleware<RequestEnv>(async (c, next) => {
     const id = acceptedRequestId(c.req.header(requestIdHeader)) ?? crypto.randomUUID();
     c.set('requestId', id);
     c.header(requestIdHeader, id);

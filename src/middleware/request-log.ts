@@ -1,10 +1,10 @@
 // One structured line per request, written when the response leaves: the request's wide event
 // (whatever handlers added to c.get('event')) plus method, path, status and duration.
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env.ts';
+import type { RequestEnv } from '../lib/request-env.ts';
 
 export const requestLog = () =>
-  createMiddleware<AppEnv>(async (c, next) => {
+  createMiddleware<RequestEnv>(async (c, next) => {
     const started = performance.now();
     c.set('event', {});
     await next();

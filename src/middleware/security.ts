@@ -38,7 +38,7 @@ export const securityHeaders = (stylePaths: readonly string[]) => {
   );
 };
 
-// X-CSRF-Token: cookie-mode pages on an allowed origin repeat their CSRF token (src/lib/csrf.ts).
+// X-CSRF-Token: cookie-mode pages on an allowed origin repeat their CSRF token (src/modules/auth/csrf.ts).
 const allowHeaders = ['Content-Type', 'Authorization', 'X-Request-Id', 'X-API-Key', 'X-CSRF-Token'];
 const exposeHeaders = [
   'X-Request-Id',

@@ -4,8 +4,8 @@
 // exactly one email.
 import { describe, expect, it } from 'vitest';
 import { prepareJob, publishRequest } from '../../src/jobs/enqueue.ts';
-import { systemClock } from '../../src/lib/clock.ts';
-import { createQueue } from '../../src/lib/queue.ts';
+import { systemClock } from '../../src/platform/clock.ts';
+import { createQueue } from '../../src/platform/queue.ts';
 import { eventually, holdsFor } from './harness/eventually.ts';
 import { jobsSystemForFile } from './harness/jobs-system.ts';
 

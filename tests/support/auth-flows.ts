@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import { createApp } from '../../src/app.ts';
 import { ok } from '../../src/lib/envelope.ts';
-import { principalOf, requireAuth } from '../../src/middleware/auth.ts';
+import { principalOf, requireAuth } from '../../src/modules/auth/auth.middleware.ts';
 import { collectingExecutionContext } from './execution-context.ts';
 import { type JobReceiver, startJobReceiver } from './job-receiver.ts';
 import { jsonRequest } from './json-request.ts';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '../../src/app.ts';
 import { type NewUserRow, type UserRole, users } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
-import { issueSession } from '../../src/lib/sessions.ts';
+import { issueSession } from '../../src/modules/auth/sessions.ts';
 
 export interface SignedInUser {
   id: string;

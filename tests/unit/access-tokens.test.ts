@@ -3,8 +3,8 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
-import { AccessTokenError, createAccessTokens } from '../../src/lib/access-tokens.ts';
-import type { Clock } from '../../src/lib/clock.ts';
+import { AccessTokenError, createAccessTokens } from '../../src/modules/auth/access-tokens.ts';
+import type { Clock } from '../../src/platform/clock.ts';
 import { offlineDeps, testJwtKeys } from '../support/offline-deps.ts';
 
 const subject = {

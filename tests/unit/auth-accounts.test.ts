@@ -1,7 +1,7 @@
 // Registering, signing in and out, refreshing, as a client sees them: the app from createApp on a
 // local stack, its verification emails delivered through the stack's QStash broker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD_ITERATIONS } from '../../src/lib/passwords.ts';
+import { PASSWORD_ITERATIONS } from '../../src/modules/auth/passwords.ts';
 import {
   type AuthStack,
   authApp,

@@ -8,22 +8,11 @@ import { type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
 import type { App } from '../../src/app.ts';
-import type { AppEnv, Principal } from '../../src/app-env.ts';
-import { createDatabase } from '../../src/db/client.ts';
+import type { AppEnv } from '../../src/app-env.ts';
 import { users } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
-import { createAccessTokens } from '../../src/lib/access-tokens.ts';
 import { ok } from '../../src/lib/envelope.ts';
-import { checkPermission } from '../../src/lib/permissions.ts';
-import {
-  clearSessionCookies,
-  issueSession,
-  revokeAllSessions,
-  revokeSession,
-  rotateRefreshToken,
-  type Session,
-  setSessionCookies,
-} from '../../src/lib/sessions.ts';
+import { createAccessTokens } from '../../src/modules/auth/access-tokens.ts';
 import {
   optionalAuth,
   principalOf,
@@ -32,7 +21,19 @@ import {
   requireRole,
   requireSelfOrPermission,
   requireVerifiedEmail,
-} from '../../src/middleware/auth.ts';
+} from '../../src/modules/auth/auth.middleware.ts';
+import { checkPermission } from '../../src/modules/auth/permissions.ts';
+import type { Principal } from '../../src/modules/auth/principal.ts';
+import {
+  clearSessionCookies,
+  issueSession,
+  revokeAllSessions,
+  revokeSession,
+  rotateRefreshToken,
+  type Session,
+  setSessionCookies,
+} from '../../src/modules/auth/sessions.ts';
+import { createDatabase } from '../../src/platform/database.ts';
 import { closedPortUrl } from '../support/dead-endpoints.ts';
 import { testJwtKeys } from '../support/offline-deps.ts';
 import { appOnStack, startTestStack, testDatabase } from '../support/test-stack.ts';

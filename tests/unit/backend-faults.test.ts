@@ -8,10 +8,10 @@ import { LibsqlBatchError } from '@libsql/client/http';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
-import { createDatabase } from '../../src/db/client.ts';
-import { faultyBackend } from '../../src/lib/backend-faults.ts';
-import { createQueue } from '../../src/lib/queue.ts';
-import { createRedis } from '../../src/lib/redis.ts';
+import { faultyBackend } from '../../src/platform/backend-faults.ts';
+import { createDatabase } from '../../src/platform/database.ts';
+import { createQueue } from '../../src/platform/queue.ts';
+import { createRedis } from '../../src/platform/redis.ts';
 import { closedPortUrl, startHangingServer } from '../support/dead-endpoints.ts';
 import { startTestStack, testDatabase } from '../support/test-stack.ts';
 

@@ -4,10 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
-import { type CacheOutcome, type CacheScope, createCache, type Json } from '../../src/lib/cache.ts';
-import { systemClock } from '../../src/lib/clock.ts';
 import { createLogger, type LogFields } from '../../src/lib/logger.ts';
-import { createRedis } from '../../src/lib/redis.ts';
+import {
+  type CacheOutcome,
+  type CacheScope,
+  createCache,
+  type Json,
+} from '../../src/platform/cache.ts';
+import { systemClock } from '../../src/platform/clock.ts';
+import { createRedis } from '../../src/platform/redis.ts';
 import {
   closedPortUrl,
   type HangingServer,

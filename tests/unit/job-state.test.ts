@@ -10,7 +10,7 @@ import { type JobHandlers, runJobDelivery } from '../../src/jobs/job-delivery.ts
 import { createJobStateStore } from '../../src/jobs/job-state.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { createLogger, type LogFields } from '../../src/lib/logger.ts';
-import { createRedis } from '../../src/lib/redis.ts';
+import { createRedis } from '../../src/platform/redis.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
 import { startTestRedisRest } from '../support/test-stack.ts';
 

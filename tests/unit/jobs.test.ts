@@ -7,7 +7,7 @@ import { apiKeys, apiKeyUsage, oneTimeTokens, outbox, refreshTokens } from '../.
 import { enqueueJob } from '../../src/jobs/enqueue.ts';
 import { sweepOutbox } from '../../src/jobs/outbox.ts';
 import { AppError } from '../../src/lib/errors.ts';
-import { weekOf } from '../../src/modules/jobs/weekly-digest.job.ts';
+import { weekOf } from '../../src/modules/users/weekly-digest.job.ts';
 import { deliver, type JobsStack, startJobsStack } from '../support/jobs-stack.ts';
 import { clientOf, type SignedInUser, signedInUsers } from '../support/users-fixtures.ts';
 

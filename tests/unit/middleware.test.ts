@@ -1,10 +1,9 @@
 // The cross-cutting middleware, seen from a client: request ids, the log line, secure headers,
-// CORS, body size, 404/405 and the conditional helper.
+// CORS, body size and 404/405.
 import { compress } from 'hono/compress';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { ok } from '../../src/lib/envelope.ts';
-import { pathStartsWith, when } from '../../src/middleware/conditional.ts';
 import { offlineDeps } from '../support/offline-deps.ts';
 
 function appWithEcho(overrides: Record<string, string> = {}) {
@@ -131,23 +130,5 @@ describe('compression', () => {
     app.get('/big', (c) => ok(c, { text: 'a'.repeat(4096) }));
     const res = await app.request('/big', { headers: { 'Accept-Encoding': 'gzip' } });
     expect(res.headers.get('Content-Encoding')).toBe('gzip');
-  });
-});
-
-describe('when()', () => {
-  it('runs the middleware only where the predicate holds', async () => {
-    const { deps } = offlineDeps();
-    const app = createApp(deps);
-    app.use(
-      '*',
-      when(pathStartsWith('/v1'), async (c, next) => {
-        await next();
-        c.header('X-Marked', 'yes');
-      }),
-    );
-    app.get('/v1/thing', (c) => ok(c, 1));
-    app.get('/v10', (c) => ok(c, 2));
-    expect((await app.request('/v1/thing')).headers.get('X-Marked')).toBe('yes');
-    expect((await app.request('/v10')).headers.get('X-Marked')).toBeNull();
   });
 });

@@ -1,13 +1,13 @@
 // Password hashing, the policy and the strength estimate, as the rest of the app relies on them.
 import { describe, expect, it } from 'vitest';
-import { strengthBits } from '../../src/lib/password-strength.ts';
+import { strengthBits } from '../../src/modules/auth/password-strength.ts';
 import {
   checkPasswordPolicy,
   DUMMY_PASSWORD_HASH,
   hashPassword,
   PASSWORD_ITERATIONS,
   verifyPassword,
-} from '../../src/lib/passwords.ts';
+} from '../../src/modules/auth/passwords.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 

@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
-import { faultyBackend } from '../../src/lib/backend-faults.ts';
-import { createRedis, RedisUnavailableError } from '../../src/lib/redis.ts';
+import { faultyBackend } from '../../src/platform/backend-faults.ts';
+import { createRedis, RedisUnavailableError } from '../../src/platform/redis.ts';
 import { closedPortUrl, startHangingServer } from '../support/dead-endpoints.ts';
 import { startTestRedisRest } from '../support/test-stack.ts';
 

@@ -4,7 +4,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local-stack/stack.ts';
-import { createDatabase, type Database } from '../../src/db/client.ts';
 import { refreshTokens, users } from '../../src/db/schema.ts';
 import type { Deps } from '../../src/deps.ts';
 import { AppError } from '../../src/lib/errors.ts';
@@ -15,7 +14,8 @@ import {
   rotateRefreshToken,
   type Session,
   sessionPrincipal,
-} from '../../src/lib/sessions.ts';
+} from '../../src/modules/auth/sessions.ts';
+import { createDatabase, type Database } from '../../src/platform/database.ts';
 import { appOnStack, startTestStack, testDatabase } from '../support/test-stack.ts';
 
 let stack: LocalStack;

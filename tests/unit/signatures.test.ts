@@ -15,20 +15,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
 import { signDelivery } from '../../local-stack/qstash/signing.ts';
 import { sha256Hex } from '../../src/lib/opaque-tokens.ts';
-import { createRedis, type Redis } from '../../src/lib/redis.ts';
 import {
   partnerHmacToleranceSeconds,
   signPartnerHmac,
   verifyPartnerHmac,
 } from '../../src/lib/signatures/partner-hmac.ts';
 import { verifyQstashSignature } from '../../src/lib/signatures/qstash.ts';
-import { firstSighting, replayWindowSeconds } from '../../src/lib/signatures/replay-guard.ts';
 import {
   generateStandardWebhookSecret,
   signStandardWebhook,
   standardWebhookToleranceSeconds,
   verifyStandardWebhook,
 } from '../../src/lib/signatures/standard-webhooks.ts';
+import { createRedis, type Redis } from '../../src/platform/redis.ts';
+import { firstSighting, replayWindowSeconds } from '../../src/platform/replay-guard.ts';
 import { startTestRedisRest } from '../support/test-stack.ts';
 
 const encoder = new TextEncoder();

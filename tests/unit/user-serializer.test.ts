@@ -7,7 +7,7 @@ import {
   publicUserSchema,
   selfUserSchema,
   serializeUser,
-} from '../../src/lib/user-serializer.ts';
+} from '../../src/modules/users/user-serializer.ts';
 
 const row: UserRow = {
   id: '00000000-0000-4000-8000-0000000000aa',

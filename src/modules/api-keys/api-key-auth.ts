@@ -1,7 +1,7 @@
 // `X-API-Key` authentication. Round trips: the key's cached record and its per-key rate-limit
 // count are started by prefetchApiKey(), registered just before the general rate limit, so all
 // three Redis commands are in flight together and an authenticated request still costs one round
-// trip. requireAuth (src/middleware/auth.ts) then calls authenticateApiKey, which awaits them.
+// trip. requireAuth (src/modules/auth/auth.middleware.ts) then calls authenticateApiKey, which awaits them.
 // The database is read only when the record is not cached, and only once authentication is asked
 // for: a client the general limit refuses never gets its keys looked up there.
 //
@@ -9,28 +9,16 @@
 // does, but is known before the record is: keyed by id, the count would wait for the record.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Principal } from '../../app-env.ts';
+import type { AppEnv } from '../../app-env.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/opaque-tokens.ts';
-import { requestCache } from '../../lib/request-cache.ts';
 import { waitUntil } from '../../lib/wait-until.ts';
 import { countRequest } from '../../middleware/rate-limit.ts';
+import { requestCache } from '../../middleware/request-cache.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { PendingApiKeyCheck } from './api-key-record.ts';
 import { type ApiKeysRepository, createApiKeysRepository } from './api-keys.repository.ts';
-import {
-  type ApiKeyRecord,
-  findApiKeyRecord,
-  isWellFormedApiKey,
-  principalOfKey,
-} from './api-keys.service.ts';
-
-/** The per-key count and the record read of a presented key, both under way. */
-export interface PendingApiKeyCheck {
-  key: string;
-  /** Settled, never rejected: a prefetch nobody awaits (a public route) must not go unhandled. */
-  outcome: Promise<[PromiseSettledResult<unknown>, PromiseSettledResult<ApiKeyRecord | null>]>;
-  /** Lets a cache miss go on to the database (true) or gives it up (false); the first call counts. */
-  settleLookup(needed: boolean): void;
-}
+import { findApiKeyRecord, isWellFormedApiKey, principalOfKey } from './api-keys.service.ts';
 
 /** One answer for unknown, revoked and expired keys alike: a caller learns nothing about a key. */
 function invalidApiKey(): AppError {

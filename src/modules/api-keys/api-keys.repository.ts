@@ -1,9 +1,9 @@
 // SQL for API keys. Only the authentication look-up reads a key's hash, and it hands back the
 // owner's state in the same query; no other query selects the hash.
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
 import { apiKeys, apiKeyUsage, type UserRole, users } from '../../db/schema.ts';
 import { offsetOf, type PageRequest } from '../../lib/pagination.ts';
+import type { Database } from '../../platform/database.ts';
 import type { ApiKeySortColumn } from './api-keys.schemas.ts';
 
 export interface ApiKeyRow {

@@ -11,7 +11,7 @@ import {
   requirePermission,
   requireSession,
   requireVerifiedEmail,
-} from '../../middleware/auth.ts';
+} from '../auth/auth.middleware.ts';
 import { usersServiceDeps } from '../users/users.handlers.ts';
 import { isEmailVerified } from '../users/users.service.ts';
 import {

@@ -2,7 +2,7 @@
 // that creates it; its hash never leaves the server.
 import { z } from '@hono/zod-openapi';
 import { pageQuerySchema } from '../../lib/pagination.ts';
-import { type Permission, permissions } from '../../lib/permissions.ts';
+import { type Permission, permissions } from '../auth/permissions.ts';
 
 /** Managing keys takes a session: a leaked key must not be able to mint or revoke keys. */
 export const keyManagementPermission: Permission = 'apikeys:manage';

@@ -1,13 +1,14 @@
 // Business rules for API keys: what a key may be given, how it is made and kept (only its SHA-256
 // is stored), and when a presented key stands for its owner.
-import type { Principal } from '../../app-env.ts';
-import type { UserRole } from '../../db/schema.ts';
-import type { Cache, InvalidateOptions } from '../../lib/cache.ts';
-import type { Clock } from '../../lib/clock.ts';
+
 import { AppError } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
 import { type PageRequest, paginationOf } from '../../lib/pagination.ts';
-import { permissionsOf } from '../../lib/permissions.ts';
+import type { Cache, InvalidateOptions } from '../../platform/cache.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { permissionsOf } from '../auth/permissions.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { ApiKeyRecord } from './api-key-record.ts';
 import type { ApiKeyRow, ApiKeysRepository } from './api-keys.repository.ts';
 import {
   type ApiKeySortColumn,
@@ -143,18 +144,6 @@ export async function revokeApiKey(
   }
   return toApiKeyView(row);
 }
-
-/** What authentication keeps of a key between requests: times as epoch milliseconds. */
-export type ApiKeyRecord = {
-  id: string;
-  userId: string;
-  scopes: string[];
-  expiresAt: number | null;
-  revokedAt: number | null;
-  ownerRole: UserRole;
-  ownerEmailVerified: boolean;
-  ownerDeleted: boolean;
-};
 
 const epochMs = (date: Date | null) => (date === null ? null : date.getTime());
 

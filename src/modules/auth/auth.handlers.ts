@@ -2,24 +2,11 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { clientIp } from '../../lib/client-ip.ts';
-import { verifyCsrf } from '../../lib/csrf.ts';
 import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
-import {
-  clearSessionCookies,
-  issueSession,
-  refreshCookieOf,
-  revokeSession,
-  rotateRefreshToken,
-  type Session,
-  type SessionMeta,
-  type SessionUser,
-  sessionCookieOf,
-  setSessionCookies,
-} from '../../lib/sessions.ts';
-import { serializeUser } from '../../lib/user-serializer.ts';
 import { waitUntil } from '../../lib/wait-until.ts';
-import { principalOf } from '../../middleware/auth.ts';
+import { serializeUser } from '../users/user-serializer.ts';
+import { principalOf } from './auth.middleware.ts';
 import { createAuthRepository } from './auth.repository.ts';
 import type {
   changePasswordRoute,
@@ -44,7 +31,20 @@ import {
   requestPasswordReset,
   resetPassword,
 } from './auth.service.ts';
+import { verifyCsrf } from './csrf.ts';
 import { failedAttempts } from './failed-attempts.ts';
+import {
+  clearSessionCookies,
+  issueSession,
+  refreshCookieOf,
+  revokeSession,
+  rotateRefreshToken,
+  type Session,
+  type SessionMeta,
+  type SessionUser,
+  sessionCookieOf,
+  setSessionCookies,
+} from './sessions.ts';
 
 type SessionMode = 'bearer' | 'cookie';
 
@@ -58,7 +58,10 @@ function serviceOf(c: Context<AppEnv>): AuthServiceDeps {
 
 function sessionMeta(c: Context<AppEnv>): SessionMeta {
   const userAgent = c.req.header('user-agent');
-  return { ip: clientIp(c), ...(userAgent !== undefined && { userAgent }) };
+  return {
+    ip: clientIp(c, c.get('deps').config.CLIENT_IP_HEADER),
+    ...(userAgent !== undefined && { userAgent }),
+  };
 }
 
 async function startSession(c: Context<AppEnv>, user: SessionUser, mode: SessionMode) {

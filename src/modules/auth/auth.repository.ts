@@ -4,7 +4,6 @@
 // already spent changes nothing at all. The jobs a write must be followed by (its email, its domain
 // events) are staged in the outbox inside the same batch, so they exist exactly when the write does.
 import { and, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
-import { type Database, isUniqueViolation } from '../../db/client.ts';
 import {
   type OneTimeTokenPurpose,
   oneTimeTokens,
@@ -15,8 +14,9 @@ import {
 } from '../../db/schema.ts';
 import type { PreparedJob } from '../../jobs/enqueue.ts';
 import { stageJob, stageJobIfChanged } from '../../jobs/outbox.ts';
-import type { NewRefreshToken } from '../../lib/refresh-tokens.ts';
+import { type Database, isUniqueViolation } from '../../platform/database.ts';
 import { createUsersRepository } from '../users/users.repository.ts';
+import type { NewRefreshToken } from './refresh-tokens.ts';
 
 /** How many recent passwords a new one may not repeat (the current one included). */
 export const PASSWORD_HISTORY_DEPTH = 5;

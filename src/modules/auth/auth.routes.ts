@@ -1,9 +1,9 @@
 // The accounts routes' OpenAPI definitions: the same schemas validate requests.
 import { createRoute } from '@hono/zod-openapi';
 import { failure, jsonBody, success } from '../../lib/route-responses.ts';
-import { selfUserSchema } from '../../lib/user-serializer.ts';
-import { principalOf, requireAuth, requireSession } from '../../middleware/auth.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
+import { selfUserSchema } from '../users/user-serializer.ts';
+import { principalOf, requireAuth, requireSession } from './auth.middleware.ts';
 
 import {
   acceptedSchema,

@@ -1,9 +1,9 @@
 // The accounts API's requests and responses. Password rules beyond "a string of bounded length"
-// live in the policy (src/lib/passwords.ts), which names every rule broken at once. Request
+// live in the policy (src/modules/auth/passwords.ts), which names every rule broken at once. Request
 // bodies are strict objects: an unknown field (a `role` at sign-up) is refused with 422, not
 // silently dropped, as docs/accounts-and-access.md promises.
 import { z } from '@hono/zod-openapi';
-import { selfUserSchema } from '../../lib/user-serializer.ts';
+import { selfUserSchema } from '../users/user-serializer.ts';
 
 /** Generous: the policy refuses over 128 characters with a clear rule; this only bounds the body. */
 const passwordField = z.string().min(1).max(1024);

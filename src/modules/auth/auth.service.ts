@@ -7,29 +7,29 @@ import type { Deps } from '../../deps.ts';
 import { type DomainEventName, domainEventJobs } from '../../jobs/domain-events.ts';
 import type { PreparedJob } from '../../jobs/enqueue.ts';
 import { publishStaged } from '../../jobs/outbox.ts';
-import { createCache } from '../../lib/cache.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
-import {
-  checkPasswordPolicy,
-  DUMMY_PASSWORD_HASH,
-  hashPassword,
-  type PasswordPolicyIssue,
-  verifyPassword,
-} from '../../lib/passwords.ts';
-import {
-  logSessionIssued,
-  prepareSession,
-  revokeAllSessions,
-  type Session,
-  type SessionMeta,
-} from '../../lib/sessions.ts';
+import { createCache } from '../../platform/cache.ts';
 import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
 import { lastAdmin } from '../users/admin-users.service.ts';
 import { forgetCachedProfiles } from '../users/users.service.ts';
 import { accountEmailJob } from './account-emails.ts';
 import type { AuthRepository } from './auth.repository.ts';
 import type { FailedAttempts } from './failed-attempts.ts';
+import {
+  checkPasswordPolicy,
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  type PasswordPolicyIssue,
+  verifyPassword,
+} from './passwords.ts';
+import {
+  logSessionIssued,
+  prepareSession,
+  revokeAllSessions,
+  type Session,
+  type SessionMeta,
+} from './sessions.ts';
 
 const tokenLifetimeMs: Record<OneTimeTokenPurpose, number> = {
   email_verification: 24 * 60 * 60 * 1000,

@@ -10,8 +10,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { RateLimitPolicy, RateLimitResult } from '../../lib/rate-limit-policies.ts';
 import { byClientIpAndEmail, rateLimited } from '../../middleware/rate-limit.ts';
+import type { RateLimitPolicy, RateLimitResult } from '../../platform/rate-limits.ts';
 
 export interface FailedAttempts {
   /**

@@ -3,8 +3,8 @@
 // at most HEALTH_TIMEOUT_MS in all, whatever the clients' own retries would do.
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../../deps.ts';
-import { QueueError, QueueUnreachableError } from '../../lib/queue.ts';
 import { TimeoutError, withTimeout } from '../../lib/timeout.ts';
+import { QueueError, QueueUnreachableError } from '../../platform/queue.ts';
 
 export const backends = ['db', 'redis', 'queue'] as const;
 export type Backend = (typeof backends)[number];

@@ -8,16 +8,16 @@ import {
   jobMessageSchema,
   secretPayloadFields,
 } from '../../jobs/catalogue.ts';
+import type { DeadJobSortColumn, DeadJobsRepository } from '../../jobs/dead-jobs.repository.ts';
 import { publishRequest } from '../../jobs/enqueue.ts';
+import { deadJobError } from '../../jobs/failure-callback.ts';
 import type { JobStateStore } from '../../jobs/job-state.ts';
-import type { Clock } from '../../lib/clock.ts';
 import type { Pagination } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type PageRequest, paginationOf } from '../../lib/pagination.ts';
-import type { Queue } from '../../lib/queue.ts';
-import type { DeadJobSortColumn, DeadJobsRepository } from './dead-jobs.repository.ts';
-import { deadJobError } from './failure-callback.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Queue } from '../../platform/queue.ts';
 import type { DeadJobView } from './jobs.schemas.ts';
 
 export interface DeadJobsServiceDeps {

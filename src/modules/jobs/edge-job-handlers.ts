@@ -3,8 +3,8 @@ import { auditLogs } from '../../db/schema.ts';
 import type { Deps } from '../../deps.ts';
 import type { JobHandler, JobHandlers } from '../../jobs/job-delivery.ts';
 import { partnerEventJob } from '../partners/partner-event.job.ts';
+import { weeklyDigestJob } from '../users/weekly-digest.job.ts';
 import { housekeepingJob, tokenCleanupJob } from './maintenance.jobs.ts';
-import { weeklyDigestJob } from './weekly-digest.job.ts';
 
 /**
  * A domain event's audit row, keyed by the event's id: a delivery that runs again after its Redis

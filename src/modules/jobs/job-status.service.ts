@@ -1,9 +1,10 @@
 // A job's status for GET /v1/jobs/{id}: its owner and administrators may read it. Anyone else is
 // told it does not exist, so job ids of others are never confirmed.
-import type { Principal } from '../../app-env.ts';
+
 import type { JobRecord, JobStateStore } from '../../jobs/job-state.ts';
 import { AppError } from '../../lib/errors.ts';
-import { checkPermission } from '../../lib/permissions.ts';
+import { checkPermission } from '../auth/permissions.ts';
+import type { Principal } from '../auth/principal.ts';
 import { type JobStatusView, jobsAdminPermission } from './jobs.schemas.ts';
 
 export function toJobStatusView(record: JobRecord): JobStatusView {

@@ -1,9 +1,9 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
+import { createDeadJobsRepository } from '../../jobs/dead-jobs.repository.ts';
 import { ok, okPage } from '../../lib/envelope.ts';
-import { principalOf } from '../../middleware/auth.ts';
-import { createDeadJobsRepository } from './dead-jobs.repository.ts';
+import { principalOf } from '../auth/auth.middleware.ts';
 import {
   type DeadJobsServiceDeps,
   deleteDeadJob,

@@ -5,7 +5,7 @@ import {
   failureCallbackHandler,
   jobBackends,
   jobDeliveryHandler,
-} from './job-deliveries.handlers.ts';
+} from '../../jobs/deliveries.ts';
 import {
   deleteDeadJobHandler,
   getDeadJobHandler,

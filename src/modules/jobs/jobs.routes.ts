@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { paginatedEnvelopeSchema } from '../../lib/envelope.ts';
 import { failure, forbidden, notFound, success, unauthorized } from '../../lib/route-responses.ts';
-import { requireAuth, requirePermission } from '../../middleware/auth.ts';
+import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
 import {
   deadJobListQuerySchema,
   deadJobSchema,

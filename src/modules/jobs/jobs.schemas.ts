@@ -2,7 +2,7 @@
 // manage.
 import { z } from '@hono/zod-openapi';
 import { pageQuerySchema } from '../../lib/pagination.ts';
-import type { Permission } from '../../lib/permissions.ts';
+import type { Permission } from '../auth/permissions.ts';
 
 /** Reading any job's status and managing the dead-letter queue. */
 export const jobsAdminPermission: Permission = 'jobs:manage';

@@ -1,8 +1,8 @@
 // SQL for the events partners send: stored once per (partner, event id) when received, marked
 // processed once by the partner.event job.
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
 import { partnerEvents } from '../../db/schema.ts';
+import type { Database } from '../../platform/database.ts';
 
 export type MarkProcessedOutcome = 'processed' | 'already-processed' | 'missing';
 

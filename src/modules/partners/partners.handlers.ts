@@ -2,8 +2,8 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { ok } from '../../lib/envelope.ts';
-import { requestCache } from '../../lib/request-cache.ts';
-import { principalOf } from '../../middleware/auth.ts';
+import { requestCache } from '../../middleware/request-cache.ts';
+import { principalOf } from '../auth/auth.middleware.ts';
 import { createPartnersRepository } from './partners.repository.ts';
 import type {
   createPartnerRoute,

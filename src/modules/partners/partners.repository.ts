@@ -3,7 +3,6 @@
 // about to change, under the change's own conditions, so it exists exactly when the change does.
 // Only the webhook look-up reads a secret's ciphertext.
 import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
-import { type Database, isUniqueViolation } from '../../db/client.ts';
 import {
   type AuditEntry,
   auditLogs,
@@ -12,6 +11,7 @@ import {
   partnerSecrets,
   partners,
 } from '../../db/schema.ts';
+import { type Database, isUniqueViolation } from '../../platform/database.ts';
 
 export interface SecretSummaryRow {
   id: string;

@@ -11,7 +11,7 @@ import {
   success,
   unauthorized,
 } from '../../lib/route-responses.ts';
-import { requireAuth, requirePermission } from '../../middleware/auth.ts';
+import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
 import {
   createdPartnerSchema,
   createPartnerBodySchema,

@@ -11,12 +11,12 @@
 // expires, within a minute, and the old ones keep working through their grace period anyway.
 import type { Config } from '../../config.ts';
 import type { PartnerScheme } from '../../db/schema.ts';
-import type { Cache, InvalidateOptions } from '../../lib/cache.ts';
-import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken } from '../../lib/opaque-tokens.ts';
 import { sealSecret } from '../../lib/secret-box.ts';
 import { generateStandardWebhookSecret } from '../../lib/signatures/standard-webhooks.ts';
+import type { Cache, InvalidateOptions } from '../../platform/cache.ts';
+import type { Clock } from '../../platform/clock.ts';
 import type {
   NewSecret,
   PartnerForWebhook,

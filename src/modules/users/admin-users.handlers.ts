@@ -2,8 +2,8 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { ok, okPage } from '../../lib/envelope.ts';
-import { revokeAllSessions } from '../../lib/sessions.ts';
-import { principalOf } from '../../middleware/auth.ts';
+import { principalOf } from '../auth/auth.middleware.ts';
+import { revokeAllSessions } from '../auth/sessions.ts';
 import type {
   adminGetUserRoute,
   adminUpdateUserRoute,

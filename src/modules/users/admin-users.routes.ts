@@ -10,8 +10,8 @@ import {
   notFound,
   unauthorized,
 } from '../../lib/route-responses.ts';
-import { adminUserSchema } from '../../lib/user-serializer.ts';
-import { requireAuth, requirePermission } from '../../middleware/auth.ts';
+import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
+import { adminUserSchema } from './user-serializer.ts';
 import {
   adminProfileChangesSchema,
   includeDeletedQuerySchema,

@@ -5,8 +5,8 @@ import { type UserRole, userRoles } from '../../db/schema.ts';
 import type { Pagination } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
 import { type PageRequest, paginationOf } from '../../lib/pagination.ts';
-import { type AdminUser, serializeUser } from '../../lib/user-serializer.ts';
 import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
+import { type AdminUser, serializeUser } from './user-serializer.ts';
 import type { UserListFilter, UserSortColumn } from './users.repository.ts';
 import { forgetCachedProfiles, type UsersServiceDeps } from './users.service.ts';
 

@@ -1,7 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
 import { ok } from '../../lib/envelope.ts';
-import { principalOf } from '../../middleware/auth.ts';
+import { principalOf } from '../auth/auth.middleware.ts';
 import type {
   getMeRoute,
   searchUsersRoute,

@@ -3,8 +3,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
 import { forbidden, invalid, jsonBody, notFound, unauthorized } from '../../lib/route-responses.ts';
-import { publicUserSchema, selfUserSchema } from '../../lib/user-serializer.ts';
-import { requireAuth, requirePermission, requireSelfOrPermission } from '../../middleware/auth.ts';
+import {
+  requireAuth,
+  requirePermission,
+  requireSelfOrPermission,
+} from '../auth/auth.middleware.ts';
+import { publicUserSchema, selfUserSchema } from './user-serializer.ts';
 import { ownProfileChangesSchema, searchQuerySchema, userIdParamsSchema } from './users.schemas.ts';
 
 const ownProfile = {

@@ -2,7 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
 import { ok } from '../../lib/envelope.ts';
-import { requestCache } from '../../lib/request-cache.ts';
+import { requestCache } from '../../middleware/request-cache.ts';
 import { createUsersRepository, type UsersRepository } from './users.repository.ts';
 import type { getUserRoute } from './users.routes.ts';
 import { getPublicProfile, type UsersServiceDeps } from './users.service.ts';

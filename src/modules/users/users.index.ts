@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
-import { prefetchCacheRead } from '../../lib/request-cache.ts';
+import { prefetchCacheRead } from '../../middleware/request-cache.ts';
 import {
   changeRoleHandler,
   countUsersHandler,

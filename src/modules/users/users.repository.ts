@@ -15,7 +15,6 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import { type Database, isUniqueViolation } from '../../db/client.ts';
 import {
   type AuditEntry,
   auditLogs,
@@ -24,7 +23,8 @@ import {
   users,
 } from '../../db/schema.ts';
 import { offsetOf, type PageRequest } from '../../lib/pagination.ts';
-import type { SerializableUser } from '../../lib/user-serializer.ts';
+import { type Database, isUniqueViolation } from '../../platform/database.ts';
+import type { SerializableUser } from './user-serializer.ts';
 
 const { passwordHash: _neverRead, ...userColumns } = getTableColumns(users);
 

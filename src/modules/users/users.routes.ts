@@ -3,7 +3,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
 import { invalid, notFound } from '../../lib/route-responses.ts';
-import { publicUserSchema } from '../../lib/user-serializer.ts';
+import { publicUserSchema } from './user-serializer.ts';
 import { userIdParamsSchema } from './users.schemas.ts';
 
 export const getUserRoute = createRoute({

@@ -1,6 +1,6 @@
 // The users resource's request schemas. Bodies are strict: a field the route does not take (role,
 // email, passwordHash, ...) is refused with 422, so nothing can be mass-assigned. What a user looks
-// like in responses is decided by src/lib/user-serializer.ts.
+// like in responses is decided by src/modules/users/user-serializer.ts.
 import { z } from '@hono/zod-openapi';
 import { userRoles } from '../../db/schema.ts';
 import { pageQuerySchema } from '../../lib/pagination.ts';

@@ -1,12 +1,12 @@
 // Business rules for users as users see them: public profiles (cached), their own profile, and
 // finding each other.
 
-import type { Principal } from '../../app-env.ts';
-import type { Cache } from '../../lib/cache.ts';
-import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
-import { checkPermission } from '../../lib/permissions.ts';
-import { type PublicUser, type SelfUser, serializeUser } from '../../lib/user-serializer.ts';
+import type { Cache } from '../../platform/cache.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { checkPermission } from '../auth/permissions.ts';
+import type { Principal } from '../auth/principal.ts';
+import { type PublicUser, type SelfUser, serializeUser } from './user-serializer.ts';
 import type { UsersRepository } from './users.repository.ts';
 
 /** Public profiles are cached in this group; every write to a user invalidates it. */

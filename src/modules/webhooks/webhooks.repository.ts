@@ -1,9 +1,10 @@
 // SQL for inbound partner events: the event and the job that processes it, in one batch, once
 // per (partner, event id) however many times the partner delivers it.
-import type { Database } from '../../db/client.ts';
+
 import { partnerEvents } from '../../db/schema.ts';
 import type { PreparedJob } from '../../jobs/enqueue.ts';
 import { stageJobIfChanged } from '../../jobs/outbox.ts';
+import type { Database } from '../../platform/database.ts';
 
 export interface NewPartnerEvent {
   partnerId: string;

@@ -6,24 +6,20 @@
 // A miss, once a minute per partner or for every made-up id, adds a per-address count and the
 // database read.
 import type { Config } from '../../config.ts';
-import type { Database } from '../../db/client.ts';
 import type { PartnerScheme } from '../../db/schema.ts';
 import { type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
-import type { Cache } from '../../lib/cache.ts';
-import type { Clock } from '../../lib/clock.ts';
-import { fieldIssues } from '../../lib/error-handler.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/opaque-tokens.ts';
-import type { Redis } from '../../lib/redis.ts';
 import { openSecret } from '../../lib/secret-box.ts';
 import { verifyPartnerHmac } from '../../lib/signatures/partner-hmac.ts';
 import { signatureRefused } from '../../lib/signatures/refusal.ts';
-import {
-  firstSighting,
-  forgetSighting,
-  replayWindowSeconds,
-} from '../../lib/signatures/replay-guard.ts';
 import { verifyStandardWebhook } from '../../lib/signatures/standard-webhooks.ts';
+import { fieldIssues } from '../../middleware/error-handler.ts';
+import type { Cache } from '../../platform/cache.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/database.ts';
+import type { Redis } from '../../platform/redis.ts';
+import { firstSighting, forgetSighting, replayWindowSeconds } from '../../platform/replay-guard.ts';
 import type { PartnersRepository } from '../partners/partners.repository.ts';
 import { findPartnerForWebhook } from '../partners/partners.service.ts';
 import { storePartnerEvent } from './webhooks.repository.ts';

@@ -8,9 +8,9 @@
 // Bearer requests need neither: no browser attaches an Authorization header on its own.
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
-import type { AppEnv } from '../app-env.ts';
-import { AppError } from './errors.ts';
-import { constantTimeEqual, randomToken } from './opaque-tokens.ts';
+import type { AppEnv } from '../../app-env.ts';
+import { AppError } from '../../lib/errors.ts';
+import { constantTimeEqual, randomToken } from '../../lib/opaque-tokens.ts';
 
 /** Cookie `__Host-csrf`, readable by the page's script. */
 export const csrfCookie = 'csrf';

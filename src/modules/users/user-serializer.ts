@@ -2,7 +2,7 @@
 // view lists its fields one by one: a column added to the table stays private until it is named
 // here, and a password hash, token or key hash is never named.
 import { z } from '@hono/zod-openapi';
-import { type UserRow, userRoles } from '../db/schema.ts';
+import { type UserRow, userRoles } from '../../db/schema.ts';
 
 export type UserViewer = 'public' | 'self' | 'admin';
 

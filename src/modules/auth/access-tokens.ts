@@ -3,9 +3,9 @@
 // database. Keys are imported once per isolate: verification is most of a small request's CPU,
 // and importing a key per request would double it.
 import { decodeJwt, jwtVerify, SignJWT } from 'jose';
-import type { Config, SigningKey } from '../config.ts';
-import { type UserRole, userRoles } from '../db/schema.ts';
-import type { Clock } from './clock.ts';
+import type { Config, SigningKey } from '../../config.ts';
+import { type UserRole, userRoles } from '../../db/schema.ts';
+import type { Clock } from '../../platform/clock.ts';
 
 /** The one algorithm accepted: never what the token's header asks for ("none", RS256 with a MAC key). */
 const algorithm = 'HS256';

@@ -1,7 +1,7 @@
 // The job queue: QStash through the official client (@upstash/qstash), behind the few operations
 // the app uses, so the outbox, the catalogue and the dead-letter queue speak of jobs, not of HTTP.
 // Its failures become QueueErrors that say whether QStash was reached and what it answered: a
-// message QStash refuses is not an outage, and src/lib/backend-faults.ts answers them apart.
+// message QStash refuses is not an outage, and src/platform/backend-faults.ts answers them apart.
 import { Client, QstashError } from '@upstash/qstash';
 import type { Config } from '../config.ts';
 

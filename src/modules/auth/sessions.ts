@@ -5,17 +5,18 @@
 //
 // Cookie mode keeps both tokens out of the page's reach: `__Host-session` (the access token) and
 // `__Host-refresh` (the refresh token) are httpOnly and Secure; `__Host-csrf` is the readable
-// double-submit token (src/lib/csrf.ts). Browsers accept Secure cookies over plain http only from
+// double-submit token (src/modules/auth/csrf.ts). Browsers accept Secure cookies over plain http only from
 // localhost: develop against http://localhost:8787.
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { AppEnv, Principal } from '../app-env.ts';
-import type { UserRow } from '../db/schema.ts';
-import type { Deps } from '../deps.ts';
+import type { AppEnv } from '../../app-env.ts';
+import type { UserRow } from '../../db/schema.ts';
+import type { Deps } from '../../deps.ts';
+import { AppError } from '../../lib/errors.ts';
+import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
 import type { VerifiedAccessToken } from './access-tokens.ts';
 import { csrfCookie, newCsrfToken } from './csrf.ts';
-import { AppError } from './errors.ts';
-import { randomToken, sha256Hex } from './opaque-tokens.ts';
+import type { Principal } from './principal.ts';
 import {
   createRefreshTokenRepository,
   type NewRefreshToken,

@@ -11,7 +11,7 @@
 //   every command of the batch with its arguments, and keys carry token ids and key hashes.
 //   A command Redis refused (WRONGTYPE, a script error) stays the client's UpstashError.
 import { Redis } from '@upstash/redis/cloudflare';
-import { fetchFailureReason } from './fetch-failure.ts';
+import { fetchFailureReason } from '../lib/fetch-failure.ts';
 
 export type { Redis };
 

@@ -1,9 +1,9 @@
 // SQL for dead jobs: what QStash's failure callback records and administrators requeue or delete.
 import { asc, count, desc, eq, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
-import { type DeadJobRow, deadJobs } from '../../db/schema.ts';
-import { offsetOf, type PageRequest } from '../../lib/pagination.ts';
-import type { deadJobSortColumns } from './jobs.schemas.ts';
+import { type DeadJobRow, deadJobs } from '../db/schema.ts';
+import { offsetOf, type PageRequest } from '../lib/pagination.ts';
+import type { deadJobSortColumns } from '../modules/jobs/jobs.schemas.ts';
+import type { Database } from '../platform/database.ts';
 
 export type DeadJobSortColumn = (typeof deadJobSortColumns)[number];
 

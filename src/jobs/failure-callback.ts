@@ -4,14 +4,14 @@
 // even a message that is no job is kept, as type "unknown", for an administrator to look at.
 
 import * as z from 'zod';
-import { type JobMessage, jobMessageSchema } from '../../jobs/catalogue.ts';
-import { nonRetryable, parseJson } from '../../jobs/job-delivery.ts';
-import type { JobStateStore } from '../../jobs/job-state.ts';
-import { fromBase64 } from '../../lib/base64.ts';
-import type { Clock } from '../../lib/clock.ts';
-import { AppError } from '../../lib/errors.ts';
-import type { Logger } from '../../lib/logger.ts';
+import { fromBase64 } from '../lib/base64.ts';
+import { AppError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Clock } from '../platform/clock.ts';
+import { type JobMessage, jobMessageSchema } from './catalogue.ts';
 import type { DeadJobRecord, DeadJobsRepository } from './dead-jobs.repository.ts';
+import { nonRetryable, parseJson } from './job-delivery.ts';
+import type { JobStateStore } from './job-state.ts';
 
 /** The fields of QStash's callback body this reads; bodies are base64. */
 const callbackSchema = z.object({

@@ -3,7 +3,7 @@
 // for a rate-limit check that Redis could not answer, and may try again. What a retry cannot fix
 // (a wrong statement, a refused token, a Redis command error, a message QStash refuses) stays 500.
 import { LibsqlError } from '@libsql/client/http';
-import { fetchFailureReason } from './fetch-failure.ts';
+import { fetchFailureReason } from '../lib/fetch-failure.ts';
 import { isRefusedByQueue, QueueError } from './queue.ts';
 import { RedisUnavailableError } from './redis.ts';
 

@@ -3,8 +3,8 @@
 // (`pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`), so they can be raised later and old hashes
 // upgraded at the next login (needsRehash).
 
-import { fromBase64, toBase64 } from './base64.ts';
-import { constantTimeEqual } from './opaque-tokens.ts';
+import { fromBase64, toBase64 } from '../../lib/base64.ts';
+import { constantTimeEqual } from '../../lib/opaque-tokens.ts';
 import {
   checkPasswordStrength,
   type PasswordContext,

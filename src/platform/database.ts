@@ -4,7 +4,7 @@ import { createClient } from '@libsql/client/http';
 import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 // Plain drizzle-orm/libsql imports @libsql/client, whose Deno build is the native one.
 import { drizzle } from 'drizzle-orm/libsql/http';
-import { databaseFetch } from '../lib/backend-faults.ts';
+import { databaseFetch } from './backend-faults.ts';
 
 // Without drizzle's relational schema: queries name their tables, and drizzle would otherwise
 // rebuild the relations of every table for each client, that is for each request.

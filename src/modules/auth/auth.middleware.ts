@@ -4,19 +4,20 @@
 //
 // Round trips: an authenticated request must cost one trip to Redis, so the access token's
 // deny-list read is started by prefetchTokenRevocation(), registered just before the general rate
-// limit, in the same tick as the limiter's script (src/lib/token-deny-list.ts says how they end
+// limit, in the same tick as the limiter's script (src/modules/auth/token-deny-list.ts says how they end
 // up in one HTTP request). requireAuth verifies the signature first (CPU only), then awaits it.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Principal } from '../app-env.ts';
-import type { UserRole } from '../db/schema.ts';
-import { AccessTokenError, type AccessTokenRefusal } from '../lib/access-tokens.ts';
-import { isUnsafeMethod, verifyCsrf } from '../lib/csrf.ts';
-import { AppError } from '../lib/errors.ts';
-import { checkPermission, type Permission } from '../lib/permissions.ts';
-import { sessionCookieOf, sessionPrincipal } from '../lib/sessions.ts';
-import { startRevocationCheck } from '../lib/token-deny-list.ts';
-import { authenticateApiKey } from '../modules/api-keys/api-key-auth.ts';
+import type { AppEnv } from '../../app-env.ts';
+import type { UserRole } from '../../db/schema.ts';
+import { AppError } from '../../lib/errors.ts';
+import { authenticateApiKey } from '../api-keys/api-key-auth.ts';
+import { AccessTokenError, type AccessTokenRefusal } from './access-tokens.ts';
+import { isUnsafeMethod, verifyCsrf } from './csrf.ts';
+import { checkPermission, type Permission } from './permissions.ts';
+import type { Principal } from './principal.ts';
+import { sessionCookieOf, sessionPrincipal } from './sessions.ts';
+import { startRevocationCheck } from './token-deny-list.ts';
 
 const realm = 'nexus-edge';
 

@@ -1,12 +1,12 @@
 // Where every failure becomes an envelope: thrown AppErrors, Hono's HTTPExceptions, validation
 // failures and anything unexpected. Internals (stack, SQL, secrets) go to the log, never out.
 import type { Hook } from '@hono/zod-openapi';
-import type { Context, ErrorHandler } from 'hono';
+import type { Context, Env, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from '../app-env.ts';
-import { faultyBackend } from './backend-faults.ts';
-import { errorResponse } from './envelope.ts';
-import { AppError, type ErrorCode } from './errors.ts';
+import { errorResponse } from '../lib/envelope.ts';
+import { AppError, type ErrorCode } from '../lib/errors.ts';
+import type { RequestEnv } from '../lib/request-env.ts';
+import { faultyBackend } from '../platform/backend-faults.ts';
 
 const codeByStatus: Record<number, ErrorCode> = {
   400: 'BAD_REQUEST',
@@ -27,7 +27,7 @@ export type AcceptedMediaTypes = (method: string, routePath: string) => string[]
 
 function fromHttpException(
   error: HTTPException,
-  c: Context<AppEnv>,
+  c: Context,
   acceptedMediaTypes: AcceptedMediaTypes,
 ): AppError {
   const code = codeByStatus[error.status];
@@ -58,7 +58,9 @@ export function serverFault(error: AppError): { code: string; cause: string } {
 }
 
 /** The app's onError: every failure leaves as the envelope. */
-export function handleErrors(acceptedMediaTypes: AcceptedMediaTypes): ErrorHandler<AppEnv> {
+export function handleErrors<E extends RequestEnv>(
+  acceptedMediaTypes: AcceptedMediaTypes,
+): ErrorHandler<E> {
   return (error, c) => {
     if (error instanceof AppError) {
       if (error.status >= 500) c.get('event').error = serverFault(error);
@@ -108,15 +110,17 @@ export function fieldIssues(issues: readonly SchemaIssue[]) {
 }
 
 /** The default hook of every validated route: a failed schema answers 422 with each field's issue. */
-export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+type ValidationResult = Parameters<Hook<unknown, Env, string, unknown>>[0];
+
+export function validationHook(result: ValidationResult): void {
   if (result.success) return;
   throw new AppError('VALIDATION_FAILED', `Invalid request ${result.target}`, {
     details: { target: result.target, fields: fieldIssues(result.error.issues) },
   });
-};
+}
 
 export function notFoundOrMethodNotAllowed(allowedMethods: (path: string) => string[]) {
-  return (c: Context<AppEnv>) => {
+  return <E extends RequestEnv>(c: Context<E>) => {
     const allowed = allowedMethods(c.req.path);
     if (allowed.length > 0) {
       return errorResponse(

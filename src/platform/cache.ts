@@ -6,14 +6,14 @@
 // and counts only while its stamp equals the group's current version. Invalidating a group is one
 // INCR; stale entries are ignored, overwritten by the next fill, and expire by their TTL anyway.
 // Both key names are known before anything is read, so a lookup is ONE command, MGET of the
-// counter and the entry, which auto-pipelining (src/lib/redis.ts) sends in one request with the
+// counter and the entry, which auto-pipelining (src/platform/redis.ts) sends in one request with the
 // other commands issued at that moment, such as the rate limiter's script. (With the version
 // inside the key name, the version would have to be read first: a second round trip, or a Lua
 // script touching a key it never declared.) The hash tag `{group}` keeps both keys in one slot,
 // as MGET needs on a clustered Redis.
 //
 // A route's read usually starts only after the middleware awaited the rate limit: a second round
-// trip. `prefetch` starts it earlier, in the limiter's tick (src/lib/request-cache.ts), and the
+// trip. `prefetch` starts it earlier, in the limiter's tick (src/middleware/request-cache.ts), and the
 // route's getOrSet then awaits that read instead of issuing its own, so hit, miss and unavailable
 // take the same path either way.
 //
@@ -23,10 +23,10 @@
 // Where that cost is not acceptable (revoking a credential), the caller asks for
 // `invalidate({ required: true })`, which rejects instead, so the request can fail.
 import type { Config } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
+import { withTimeout } from '../lib/timeout.ts';
 import type { Clock } from './clock.ts';
-import type { Logger } from './logger.ts';
 import type { Redis } from './redis.ts';
-import { withTimeout } from './timeout.ts';
 
 /** What a cached value may be: it goes through JSON, so a Date would come back as a string. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

@@ -2,8 +2,8 @@
 // tokens one sign-in rotated through. Rotation is one database batch (one transaction, one round
 // trip), so two requests presenting the same token cannot both get a successor.
 import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.ts';
-import { refreshTokens, type UserRole, users } from '../db/schema.ts';
+import { refreshTokens, type UserRole, users } from '../../db/schema.ts';
+import type { Database } from '../../platform/database.ts';
 
 export interface NewRefreshToken {
   userId: string;

@@ -1,8 +1,8 @@
 // A captured signed request can be sent again as it is, and its signature stays valid for the whole
 // tolerance window. Remembering each signature once it is accepted closes that: the second sighting
 // is a replay. The key holds a hash, so Redis never stores a usable signature.
-import { sha256Hex } from '../opaque-tokens.ts';
-import type { Redis } from '../redis.ts';
+import { sha256Hex } from '../lib/opaque-tokens.ts';
+import type { Redis } from './redis.ts';
 
 /**
  * A signature is accepted up to 5 minutes before and after its timestamp, so it must be

@@ -3,16 +3,16 @@
 // the middleware in front of them), so they are internal and kept out of the public document.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../../app-env.ts';
-import { forRequest } from '../../deps.ts';
-import { type JobType, jobTypesOn } from '../../jobs/catalogue.ts';
-import { runJobDelivery } from '../../jobs/job-delivery.ts';
-import { ok } from '../../lib/envelope.ts';
-import { AppError } from '../../lib/errors.ts';
-import { requireQstashSignature, verifiedDelivery } from '../../middleware/qstash-signature.ts';
+import type { AppEnv } from '../app-env.ts';
+import { forRequest } from '../deps.ts';
+import { ok } from '../lib/envelope.ts';
+import { AppError } from '../lib/errors.ts';
+import { requireQstashSignature, verifiedDelivery } from '../middleware/qstash-signature.ts';
+import { edgeJobHandlers } from '../modules/jobs/edge-job-handlers.ts';
+import { type JobType, jobTypesOn } from './catalogue.ts';
 import { createDeadJobsRepository } from './dead-jobs.repository.ts';
-import { edgeJobHandlers } from './edge-job-handlers.ts';
 import { recordFailureCallback } from './failure-callback.ts';
+import { runJobDelivery } from './job-delivery.ts';
 
 const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));
 

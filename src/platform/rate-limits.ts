@@ -133,3 +133,9 @@ export function createRateLimitPolicies(
     ),
   };
 }
+
+/** A route policy's check begun by startRateLimit (src/middleware/rate-limit.ts), awaited by the route's own rateLimit(name). */
+export interface StartedRateLimit {
+  identifier: string;
+  check: Promise<RateLimitResult>;
+}

@@ -9,8 +9,8 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
-import { type Cache, createCache } from './cache.ts';
-import { waitUntil } from './wait-until.ts';
+import { waitUntil } from '../lib/wait-until.ts';
+import { type Cache, createCache } from '../platform/cache.ts';
 
 export function requestCache(c: Context<AppEnv>): Cache {
   const event = c.get('event');
