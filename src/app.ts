@@ -4,7 +4,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import { forRequest, type SharedDeps } from './deps.ts';
+import { type Deps, forRequest, type SharedDeps } from './deps.ts';
+import { type EdgeJobs, registerJobDeliveries } from './jobs/deliveries.ts';
+import { housekeepingJob } from './jobs/housekeeping.job.ts';
 import { methodIndex } from './lib/allowed-methods.ts';
 import { mediaTypeIndex } from './lib/request-media-types.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
@@ -21,14 +23,14 @@ import { corsPolicy, securityHeaders } from './middleware/security.ts';
 import { prefetchApiKey } from './modules/api-keys/api-key-auth.ts';
 import { recordApiKeyUsage } from './modules/api-keys/api-key-usage.ts';
 import { registerApiKeys } from './modules/api-keys/api-keys.index.ts';
-import { registerAuth, startAuthRateLimits } from './modules/auth/auth.index.ts';
+import { authJobs, registerAuth, startAuthRateLimits } from './modules/auth/auth.index.ts';
 import { prefetchTokenRevocation } from './modules/auth/auth.middleware.ts';
 import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
 import { docsPagePath, registerDocs } from './modules/docs/docs.index.ts';
 import { registerHealth } from './modules/health/health.index.ts';
-import { registerJobDeliveries, registerJobs } from './modules/jobs/jobs.index.ts';
-import { registerPartners } from './modules/partners/partners.index.ts';
-import { prefetchPublicProfile, registerUsers } from './modules/users/users.index.ts';
+import { registerJobs } from './modules/jobs/jobs.index.ts';
+import { partnersJobs, registerPartners } from './modules/partners/partners.index.ts';
+import { prefetchPublicProfile, registerUsers, usersJobs } from './modules/users/users.index.ts';
 import { registerWebhooks } from './modules/webhooks/webhooks.index.ts';
 
 export interface AppOptions {
@@ -40,6 +42,14 @@ export interface AppOptions {
 }
 
 export type App = OpenAPIHono<AppEnv>;
+
+/** Every job the edge runs, from the modules that own them (the catalogue says which run here). */
+const edgeJobs: EdgeJobs = (deps: Deps) => ({
+  ...authJobs(deps),
+  ...usersJobs(deps),
+  ...partnersJobs(deps),
+  'maintenance.housekeeping': housekeepingJob(deps),
+});
 
 export function createApp(deps: SharedDeps, options: AppOptions = {}): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -58,7 +68,7 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}): App {
   // answers, so middleware registered below this line never sees /health.
   registerHealth(app);
   // QStash's deliveries: signed, never rate limited by address, carrying no user credentials.
-  registerJobDeliveries(app);
+  registerJobDeliveries(app, edgeJobs);
   // Every route below answers within REQUEST_TIMEOUT_MS; a job runs as long as QStash waits.
   app.use('*', requestDeadline(deps.config.REQUEST_TIMEOUT_MS));
   // Partners' webhooks: signed, metered per partner and address by their own policy.

@@ -1,6 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
+import type { Deps } from '../../deps.ts';
+import type { JobHandlers } from '../../jobs/job-delivery.ts';
 import { startRateLimit } from '../../middleware/rate-limit.ts';
+import { auditRecordJob } from './audit-record.job.ts';
 import {
   changePasswordHandler,
   confirmVerificationHandler,
@@ -25,6 +28,7 @@ import {
   requestVerificationRoute,
   resetPasswordRoute,
 } from './auth.routes.ts';
+import { tokenCleanupJob } from './token-cleanup.job.ts';
 
 /**
  * The sign-up and reset-email throttles, begun with the general rate limit so that all of them
@@ -49,3 +53,10 @@ export function registerAuth(app: OpenAPIHono<AppEnv>): void {
   app.openapi(changePasswordRoute, changePasswordHandler);
   app.openapi(deleteAccountRoute, deleteAccountHandler);
 }
+
+/** The module's jobs: audit rows of domain events, and the clean-up of spent tokens. */
+export const authJobs = (deps: Deps) =>
+  ({
+    'audit.record': auditRecordJob(deps),
+    'maintenance.token-cleanup': tokenCleanupJob(deps),
+  }) satisfies JobHandlers;

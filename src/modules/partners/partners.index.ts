@@ -1,5 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
+import type { Deps } from '../../deps.ts';
+import type { JobHandlers } from '../../jobs/job-delivery.ts';
+import { partnerEventJob } from './partner-event.job.ts';
 import {
   createPartnerHandler,
   listPartnersHandler,
@@ -27,3 +30,7 @@ export function registerPartners(app: OpenAPIHono<AppEnv>): void {
   app.openapi(revokeSecretRoute, revokeSecretHandler);
   app.openapi(revokePartnerRoute, revokePartnerHandler);
 }
+
+/** The module's jobs: processing an accepted partner event. */
+export const partnersJobs = (deps: Deps) =>
+  ({ 'partner.event': partnerEventJob(deps) }) satisfies JobHandlers;

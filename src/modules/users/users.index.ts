@@ -1,5 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
+import type { Deps } from '../../deps.ts';
+import type { JobHandlers } from '../../jobs/job-delivery.ts';
 import { prefetchCacheRead } from '../../middleware/request-cache.ts';
 import {
   changeRoleHandler,
@@ -25,6 +27,7 @@ import { getUser } from './users.handlers.ts';
 import { getUserRoute } from './users.routes.ts';
 import { userIdParamsSchema } from './users.schemas.ts';
 import { usersCacheGroup } from './users.service.ts';
+import { weeklyDigestJob } from './weekly-digest.job.ts';
 
 /**
  * /v1/users/*, /v1/me and /v1/admin/users/*. Fixed paths come before their `{id}` siblings: the
@@ -51,3 +54,7 @@ export const prefetchPublicProfile = prefetchCacheRead(
   usersCacheGroup,
   (c) => userIdParamsSchema.safeParse(c.req.param()).data?.id,
 );
+
+/** The module's jobs: the weekly digest's fan-out. */
+export const usersJobs = (deps: Deps) =>
+  ({ 'digest.weekly': weeklyDigestJob(deps) }) satisfies JobHandlers;

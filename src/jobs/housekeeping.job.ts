@@ -1,45 +1,14 @@
-// The scheduled clean-ups: each is a few batched DELETEs in one round trip, bounded by age, so a run
-// that QStash repeats only finds less to delete.
-import { and, inArray, isNotNull, lt, or } from 'drizzle-orm';
-import {
-  apiKeys,
-  apiKeyUsage,
-  oneTimeTokens,
-  partnerEvents,
-  partnerSecrets,
-  refreshTokens,
-} from '../../db/schema.ts';
-import type { Deps } from '../../deps.ts';
-import type { JobHandler } from '../../jobs/job-delivery.ts';
-import { sweepOutbox } from '../../jobs/outbox.ts';
+// The daily housekeeping: the outbox sweep, then rows past their retention, each a batched DELETE
+// bounded by age, so a run that QStash repeats only finds less to delete.
+import { inArray, lt, or } from 'drizzle-orm';
+import { apiKeys, apiKeyUsage, partnerEvents, partnerSecrets } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import type { JobHandler } from './job-delivery.ts';
+import { sweepOutbox } from './outbox.ts';
 
 const dayMs = 86_400_000;
 
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * dayMs);
-
-/**
- * One-time tokens used or expired over a day ago, and refresh tokens expired over a day ago. A
- * used refresh token is kept until it expires: presenting it again is how reuse is detected.
- */
-export function tokenCleanupJob(
-  deps: Pick<Deps, 'db' | 'clock'>,
-): JobHandler<'maintenance.token-cleanup'> {
-  return async () => {
-    const cutoff = daysBefore(deps.clock.now(), 1);
-    const [oneTime, refresh] = await deps.db.batch([
-      deps.db
-        .delete(oneTimeTokens)
-        .where(
-          or(
-            lt(oneTimeTokens.expiresAt, cutoff),
-            and(isNotNull(oneTimeTokens.usedAt), lt(oneTimeTokens.usedAt, cutoff)),
-          ),
-        ),
-      deps.db.delete(refreshTokens).where(lt(refreshTokens.expiresAt, cutoff)),
-    ]);
-    return { oneTimeTokens: oneTime.rowsAffected, refreshTokens: refresh.rowsAffected };
-  };
-}
 
 const usageRetentionDays = 90;
 const partnerEventRetentionDays = 30;
