@@ -1,8 +1,9 @@
 // The app factory: one Hono app built from its dependencies, so the Worker, Deno, Node and the
-// tests all serve exactly the same thing. The order of the middleware is the order a request
-// meets them.
+// tests all serve exactly the same thing. Middleware first, in the order a request meets it, then
+// the modules' routes.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { except } from 'hono/combine';
 import type { AppEnv } from './app-env.ts';
 import { type Deps, forRequest, type SharedDeps } from './deps.ts';
 import { type EdgeJobs, registerJobDeliveries } from './jobs/deliveries.ts';
@@ -22,16 +23,16 @@ import { requestLog } from './middleware/request-log.ts';
 import { corsPolicy, securityHeaders } from './middleware/security.ts';
 import { prefetchApiKey } from './modules/api-keys/api-key-auth.ts';
 import { recordApiKeyUsage } from './modules/api-keys/api-key-usage.ts';
-import { registerApiKeys } from './modules/api-keys/api-keys.index.ts';
-import { authJobs, registerAuth, startAuthRateLimits } from './modules/auth/auth.index.ts';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.index.ts';
+import { authJobs, authPrefetches, authRoutes } from './modules/auth/auth.index.ts';
 import { prefetchTokenRevocation } from './modules/auth/auth.middleware.ts';
-import { registerDiagnostics } from './modules/diagnostics/diagnostics.index.ts';
+import { diagnosticsRoutes } from './modules/diagnostics/diagnostics.index.ts';
 import { docsPagePath, registerDocs } from './modules/docs/docs.index.ts';
-import { registerHealth } from './modules/health/health.index.ts';
-import { registerJobs } from './modules/jobs/jobs.index.ts';
-import { partnersJobs, registerPartners } from './modules/partners/partners.index.ts';
-import { prefetchPublicProfile, registerUsers, usersJobs } from './modules/users/users.index.ts';
-import { registerWebhooks } from './modules/webhooks/webhooks.index.ts';
+import { healthRoutes } from './modules/health/health.index.ts';
+import { jobsRoutes } from './modules/jobs/jobs.index.ts';
+import { partnersJobs, partnersRoutes } from './modules/partners/partners.index.ts';
+import { usersJobs, usersPrefetches, usersRoutes } from './modules/users/users.index.ts';
+import { webhooksRoutes } from './modules/webhooks/webhooks.index.ts';
 
 export interface AppOptions {
   /**
@@ -41,8 +42,6 @@ export interface AppOptions {
   compress?: MiddlewareHandler<AppEnv>;
 }
 
-export type App = OpenAPIHono<AppEnv>;
-
 /** Every job the edge runs, from the modules that own them (the catalogue says which run here). */
 const edgeJobs: EdgeJobs = (deps: Deps) => ({
   ...authJobs(deps),
@@ -51,7 +50,14 @@ const edgeJobs: EdgeJobs = (deps: Deps) => ({
   'maintenance.housekeeping': housekeepingJob(deps),
 });
 
-export function createApp(deps: SharedDeps, options: AppOptions = {}): App {
+// Probes answer whatever the load; QStash proves itself by signature, from addresses shared by
+// every QStash customer, and a refused delivery only comes back later.
+const probes = ['/health', '/health/*'];
+const jobDeliveries = ['/jobs/*'];
+// Partners deliver from many addresses and in bursts: their own policy counts per partner.
+const partnerWebhooks = ['/webhooks/*'];
+
+export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use('*', async (c, next) => {
@@ -64,33 +70,36 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}): App {
   app.use('*', securityHeaders([docsPagePath]));
   app.use('*', corsPolicy(deps.config.CORS_ORIGINS));
   app.use('*', bodyLimit(deps.config.MAX_BODY_BYTES));
-  // Probes are answered here, before rate limiting: Hono stops at the first handler that
-  // answers, so middleware registered below this line never sees /health.
-  registerHealth(app);
-  // QStash's deliveries: signed, never rate limited by address, carrying no user credentials.
-  registerJobDeliveries(app, edgeJobs);
-  // Every route below answers within REQUEST_TIMEOUT_MS; a job runs as long as QStash waits.
-  app.use('*', requestDeadline(deps.config.REQUEST_TIMEOUT_MS));
-  // Partners' webhooks: signed, metered per partner and address by their own policy.
-  registerWebhooks(app);
-  // Right before the rate limit: the access token's deny-list read leaves with its check.
-  app.use('*', prefetchTokenRevocation());
-  app.use('*', prefetchApiKey());
-  app.use('/v1/users/:id', prefetchPublicProfile);
-  startAuthRateLimits(app);
-  app.use('*', rateLimit('general'));
-  // Ahead of every route: it writes the usage of API-key requests once their status is known.
+  // A job runs as long as QStash waits; everything else answers within REQUEST_TIMEOUT_MS.
+  app.use(
+    '*',
+    except([...probes, ...jobDeliveries], requestDeadline(deps.config.REQUEST_TIMEOUT_MS)),
+  );
+  // The credential reads and each route's own prefetches leave with the general rate limit's
+  // check, in one Redis round trip: they are issued in the same tick, right before it.
+  const metered = (...middleware: MiddlewareHandler<AppEnv>[]) =>
+    except([...probes, ...jobDeliveries, ...partnerWebhooks], ...middleware);
+  app.use('*', metered(prefetchTokenRevocation(), prefetchApiKey()));
+  for (const { path, handler } of [...authPrefetches, ...usersPrefetches]) app.use(path, handler);
+  app.use('*', metered(rateLimit('general')));
+  // It writes the usage of API-key requests once their status is known.
   app.use('*', recordApiKeyUsage());
 
-  registerDiagnostics(app, deps.config);
-  registerAuth(app);
-  registerUsers(app);
-  registerApiKeys(app);
-  registerPartners(app);
-  registerJobs(app);
+  registerJobDeliveries(app, edgeJobs);
+  if (deps.config.APP_ENV === 'test') app.route('/', diagnosticsRoutes);
+  const routes = app
+    .route('/', healthRoutes)
+    .route('/', webhooksRoutes)
+    .route('/', authRoutes)
+    .route('/', usersRoutes)
+    .route('/', apiKeysRoutes)
+    .route('/', partnersRoutes)
+    .route('/', jobsRoutes);
   registerDocs(app);
 
   app.onError(handleErrors(mediaTypeIndex(() => app.openAPIRegistry.definitions)));
   app.notFound(notFoundOrMethodNotAllowed(methodIndex(() => app.routes)));
-  return app;
+  return routes;
 }
+
+export type App = ReturnType<typeof createApp>;

@@ -12,6 +12,7 @@ import type {
   RateLimitPolicyName,
   RateLimitResult,
 } from '../platform/rate-limits.ts';
+import { honoPath, type PrefetchedRoute, type RoutePrefetch } from './route-prefetch.ts';
 
 /** Who a request counts against; the same identifier always shares one count. */
 export type RateLimitKey = (c: Context<AppEnv>) => string | Promise<string>;
@@ -122,12 +123,11 @@ export interface RateLimitOptions {
 
 /**
  * Begins a route's own policy check (counted per address) in the tick of the general limit, so
- * both share its Redis round trip; register it for the route's method and path before
- * rateLimit('general'). The route's rateLimit(name) then awaits this check instead of sending its
- * own. A request the general limit refuses has still been counted here, as it would be by a
- * client retrying anyway.
+ * both share its Redis round trip. The route's rateLimit(name) then awaits this check instead of
+ * sending its own. A request the general limit refuses has still been counted here, as it would
+ * be by a client retrying anyway.
  */
-export function startRateLimit(name: RateLimitPolicyName, method: string) {
+function startRateLimit(name: RateLimitPolicyName, method: string) {
   return createMiddleware<AppEnv>((c, next) => {
     if (c.req.method !== method.toUpperCase()) return next();
     const identifier = byClientIp(c);
@@ -137,6 +137,14 @@ export function startRateLimit(name: RateLimitPolicyName, method: string) {
     c.set('startedRateLimits', { ...c.get('startedRateLimits'), [name]: { identifier, check } });
     return next();
   });
+}
+
+/** A route policy's count, begun with the general rate limit. */
+export function rateLimitPrefetch(
+  route: PrefetchedRoute,
+  name: RateLimitPolicyName,
+): RoutePrefetch {
+  return { path: honoPath(route.path), handler: startRateLimit(name, route.method) };
 }
 
 export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions = {}) {

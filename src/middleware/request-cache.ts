@@ -2,15 +2,16 @@
 // (`cache: "hit"`, or a list when a request reads more than once), and the fill after a miss runs
 // after the response where the runtime allows (waitUntil).
 //
-// A cached route's read can leave with the rate-limit check, in one Redis round trip: the route
-// declares `app.use(path, prefetchCacheRead(group, keyOf))` in src/app.ts, before the general
-// rate limit. Nothing is answered from it early: the route's own getOrSet of that group and key
+// A cached route's read can leave with the rate-limit check, in one Redis round trip: its module
+// declares `cacheReadPrefetch(route, group, keyOf)` beside the route, and the app mounts it before
+// the general rate limit (a route with its own policy starts it in its route middleware). Nothing is answered from it early: the route's own getOrSet of that group and key
 // awaits the read, once authentication and the rate limit have passed; a refused request drops it.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../lib/wait-until.ts';
 import { type Cache, createCache } from '../platform/cache.ts';
+import { honoPath, type PrefetchedRoute, type RoutePrefetch } from './route-prefetch.ts';
 
 export function requestCache(c: Context<AppEnv>): Cache {
   const event = c.get('event');
@@ -37,3 +38,15 @@ export const prefetchCacheRead = (
     if (key !== undefined) c.set('cachePrefetch', requestCache(c).group(group).prefetch(key));
     return next();
   });
+
+/** A cached route's read, begun with the general rate limit. */
+export function cacheReadPrefetch(
+  route: PrefetchedRoute,
+  group: string,
+  keyOf: (c: Context<AppEnv>) => string | undefined,
+): RoutePrefetch {
+  return {
+    path: honoPath(route.path),
+    handler: prefetchCacheRead(group, keyOf, route.method.toUpperCase()),
+  };
+}

@@ -13,19 +13,19 @@ import {
   revokeApiKey,
 } from './api-keys.service.ts';
 
-function serviceDeps(c: Context<AppEnv>): ApiKeysServiceDeps {
+function apiKeysServiceDeps(c: Context<AppEnv>): ApiKeysServiceDeps {
   const { db, clock } = c.get('deps');
   return { apiKeys: createApiKeysRepository(db), clock, cache: requestCache(c) };
 }
 
 export const createApiKeyHandler: RouteHandler<typeof createApiKeyRoute, AppEnv> = async (c) => {
-  const created = await createApiKey(serviceDeps(c), principalOf(c), c.req.valid('json'));
+  const created = await createApiKey(apiKeysServiceDeps(c), principalOf(c), c.req.valid('json'));
   return ok(c, created, 201);
 };
 
 export const listApiKeysHandler: RouteHandler<typeof listApiKeysRoute, AppEnv> = async (c) => {
   const { items, pagination } = await listApiKeys(
-    serviceDeps(c),
+    apiKeysServiceDeps(c),
     principalOf(c).userId,
     c.req.valid('query'),
   );
@@ -34,7 +34,7 @@ export const listApiKeysHandler: RouteHandler<typeof listApiKeysRoute, AppEnv> =
 
 export const revokeApiKeyHandler: RouteHandler<typeof revokeApiKeyRoute, AppEnv> = async (c) => {
   const revoked = await revokeApiKey(
-    serviceDeps(c),
+    apiKeysServiceDeps(c),
     principalOf(c).userId,
     c.req.valid('param').id,
   );

@@ -1,5 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../app-env.ts';
+import { moduleRoutes } from '../../module-routes.ts';
 import {
   createApiKeyHandler,
   listApiKeysHandler,
@@ -12,8 +11,7 @@ import { createApiKeyRoute, listApiKeysRoute, revokeApiKeyRoute } from './api-ke
  * (authenticateApiKey in api-key-auth.ts); their usage is written by recordApiKeyUsage, which the
  * app registers ahead of every route.
  */
-export function registerApiKeys(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(createApiKeyRoute, createApiKeyHandler);
-  app.openapi(listApiKeysRoute, listApiKeysHandler);
-  app.openapi(revokeApiKeyRoute, revokeApiKeyHandler);
-}
+export const apiKeysRoutes = moduleRoutes()
+  .openapi(createApiKeyRoute, createApiKeyHandler)
+  .openapi(listApiKeysRoute, listApiKeysHandler)
+  .openapi(revokeApiKeyRoute, revokeApiKeyHandler);

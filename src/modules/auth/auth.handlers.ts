@@ -48,7 +48,7 @@ import {
 
 type SessionMode = 'bearer' | 'cookie';
 
-function serviceOf(c: Context<AppEnv>): AuthServiceDeps {
+function authServiceDeps(c: Context<AppEnv>): AuthServiceDeps {
   return {
     deps: c.get('deps'),
     accounts: createAuthRepository(c.get('deps').db),
@@ -82,7 +82,7 @@ const accepted = (message: string) => ({ message });
 
 export const registerHandler: RouteHandler<typeof registerRoute, AppEnv> = async (c) => {
   const { mode } = c.req.valid('query');
-  const { user, session } = await register(serviceOf(c), c.req.valid('json'), sessionMeta(c));
+  const { user, session } = await register(authServiceDeps(c), c.req.valid('json'), sessionMeta(c));
   c.get('event').userId = user.id;
   return ok(c, { user: serializeUser(user, 'self'), session: sessionBody(c, session, mode) }, 201);
 };
@@ -91,7 +91,7 @@ export const loginHandler: RouteHandler<typeof loginRoute, AppEnv> = async (c) =
   const { mode } = c.req.valid('query');
   const { email, password } = c.req.valid('json');
   const attempts = await failedAttempts(c);
-  const user = await authenticate(serviceOf(c), attempts, email, password);
+  const user = await authenticate(authServiceDeps(c), attempts, email, password);
   c.get('event').userId = user.id;
   const [session] = await Promise.all([startSession(c, user, mode), attempts.refund()]);
   return ok(c, { user: serializeUser(user, 'self'), session }, 200);
@@ -124,7 +124,7 @@ export const requestVerificationHandler: RouteHandler<
   typeof requestVerificationRoute,
   AppEnv
 > = async (c) => {
-  await requestEmailVerification(serviceOf(c), principalOf(c).userId);
+  await requestEmailVerification(authServiceDeps(c), principalOf(c).userId);
   return ok(c, accepted('A verification email is on its way'), 202);
 };
 
@@ -132,20 +132,20 @@ export const confirmVerificationHandler: RouteHandler<
   typeof confirmVerificationRoute,
   AppEnv
 > = async (c) => {
-  const user = await confirmEmail(serviceOf(c), c.req.valid('json').token);
+  const user = await confirmEmail(authServiceDeps(c), c.req.valid('json').token);
   return ok(c, serializeUser(user, 'self'), 200);
 };
 
 export const forgotPasswordHandler: RouteHandler<typeof forgotPasswordRoute, AppEnv> = async (
   c,
 ) => {
-  requestPasswordReset(serviceOf(c), c.req.valid('json').email);
+  requestPasswordReset(authServiceDeps(c), c.req.valid('json').email);
   return ok(c, accepted('If this email has an account, a reset link is on its way'), 202);
 };
 
 export const resetPasswordHandler: RouteHandler<typeof resetPasswordRoute, AppEnv> = async (c) => {
   const { token, password } = c.req.valid('json');
-  await resetPassword(serviceOf(c), token, password);
+  await resetPassword(authServiceDeps(c), token, password);
   return c.body(null, 204);
 };
 
@@ -155,7 +155,13 @@ export const changePasswordHandler: RouteHandler<typeof changePasswordRoute, App
   const { userId } = principalOf(c);
   const { currentPassword, newPassword } = c.req.valid('json');
   const attempts = await failedAttempts(c, `user:${userId}`);
-  const user = await changePassword(serviceOf(c), attempts, userId, currentPassword, newPassword);
+  const user = await changePassword(
+    authServiceDeps(c),
+    attempts,
+    userId,
+    currentPassword,
+    newPassword,
+  );
   const mode = sessionCookieOf(c) === undefined ? 'bearer' : 'cookie';
   const session = await startSession(c, user, mode);
   return ok(c, { user: serializeUser(user, 'self'), session }, 200);
@@ -164,7 +170,7 @@ export const changePasswordHandler: RouteHandler<typeof changePasswordRoute, App
 export const deleteAccountHandler: RouteHandler<typeof deleteAccountRoute, AppEnv> = async (c) => {
   const { userId } = principalOf(c);
   const attempts = await failedAttempts(c, `user:${userId}`);
-  await deleteAccount(serviceOf(c), attempts, userId, c.req.valid('json').password);
+  await deleteAccount(authServiceDeps(c), attempts, userId, c.req.valid('json').password);
   if (sessionCookieOf(c) !== undefined) clearSessionCookies(c);
   return c.body(null, 204);
 };

@@ -1,8 +1,8 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../app-env.ts';
 import type { Deps } from '../../deps.ts';
 import type { JobHandlers } from '../../jobs/job-delivery.ts';
-import { startRateLimit } from '../../middleware/rate-limit.ts';
+import { rateLimitPrefetch } from '../../middleware/rate-limit.ts';
+import type { RoutePrefetch } from '../../middleware/route-prefetch.ts';
+import { moduleRoutes } from '../../module-routes.ts';
 import { auditRecordJob } from './audit-record.job.ts';
 import {
   changePasswordHandler,
@@ -32,27 +32,25 @@ import { tokenCleanupJob } from './token-cleanup.job.ts';
 
 /**
  * The sign-up and reset-email throttles, begun with the general rate limit so that all of them
- * cost one Redis round trip; register before rateLimit('general'). The routes' own rateLimit
- * middleware awaits them.
+ * cost one Redis round trip; the routes' own rateLimit middleware awaits them.
  */
-export function startAuthRateLimits(app: OpenAPIHono<AppEnv>): void {
-  app.use(registerRoute.path, startRateLimit('signup', registerRoute.method));
-  app.use(forgotPasswordRoute.path, startRateLimit('passwordReset', forgotPasswordRoute.method));
-}
+export const authPrefetches: RoutePrefetch[] = [
+  rateLimitPrefetch(registerRoute, 'signup'),
+  rateLimitPrefetch(forgotPasswordRoute, 'passwordReset'),
+];
 
 /** /v1/auth/*: accounts, sign-in, sessions, email verification and passwords. */
-export function registerAuth(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(registerRoute, registerHandler);
-  app.openapi(loginRoute, loginHandler);
-  app.openapi(refreshRoute, refreshHandler);
-  app.openapi(logoutRoute, logoutHandler);
-  app.openapi(requestVerificationRoute, requestVerificationHandler);
-  app.openapi(confirmVerificationRoute, confirmVerificationHandler);
-  app.openapi(forgotPasswordRoute, forgotPasswordHandler);
-  app.openapi(resetPasswordRoute, resetPasswordHandler);
-  app.openapi(changePasswordRoute, changePasswordHandler);
-  app.openapi(deleteAccountRoute, deleteAccountHandler);
-}
+export const authRoutes = moduleRoutes()
+  .openapi(registerRoute, registerHandler)
+  .openapi(loginRoute, loginHandler)
+  .openapi(refreshRoute, refreshHandler)
+  .openapi(logoutRoute, logoutHandler)
+  .openapi(requestVerificationRoute, requestVerificationHandler)
+  .openapi(confirmVerificationRoute, confirmVerificationHandler)
+  .openapi(forgotPasswordRoute, forgotPasswordHandler)
+  .openapi(resetPasswordRoute, resetPasswordHandler)
+  .openapi(changePasswordRoute, changePasswordHandler)
+  .openapi(deleteAccountRoute, deleteAccountHandler);
 
 /** The module's jobs: audit rows of domain events, and the clean-up of spent tokens. */
 export const authJobs = (deps: Deps) =>

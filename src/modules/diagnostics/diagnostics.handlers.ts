@@ -9,8 +9,9 @@ import type { echoRoute, uncaughtErrorRoute } from './diagnostics.routes.ts';
  */
 export const internalFaultText = 'diagnostics fault: SELECT secret FROM credentials';
 
-export const uncaughtError: RouteHandler<typeof uncaughtErrorRoute, AppEnv> = () => {
+export const uncaughtErrorHandler: RouteHandler<typeof uncaughtErrorRoute, AppEnv> = () => {
   throw new Error(internalFaultText);
 };
 
-export const echo: RouteHandler<typeof echoRoute, AppEnv> = (c) => ok(c, c.req.valid('json'), 200);
+export const echoHandler: RouteHandler<typeof echoRoute, AppEnv> = (c) =>
+  ok(c, c.req.valid('json'), 200);

@@ -12,10 +12,10 @@ function publicChecks(checks: Record<Backend, CheckResult>): Record<Backend, Pub
   return { db: strip(checks.db), redis: strip(checks.redis), queue: strip(checks.queue) };
 }
 
-export const liveness: RouteHandler<typeof livenessRoute, AppEnv> = (c) =>
+export const livenessHandler: RouteHandler<typeof livenessRoute, AppEnv> = (c) =>
   ok(c, { status: 'ok' as const }, 200);
 
-export const readiness: RouteHandler<typeof readinessRoute, AppEnv> = async (c) => {
+export const readinessHandler: RouteHandler<typeof readinessRoute, AppEnv> = async (c) => {
   const { ready, checks, failing } = await checkReadiness(c.get('deps'));
   const shown = publicChecks(checks);
   if (ready) return ok(c, { status: 'ok' as const, checks: shown }, 200);

@@ -20,7 +20,7 @@ import type {
   requeueDeadJobRoute,
 } from './jobs.routes.ts';
 
-function serviceDeps(c: Context<AppEnv>): DeadJobsServiceDeps {
+function deadJobsServiceDeps(c: Context<AppEnv>): DeadJobsServiceDeps {
   const { db, jobState, queue, clock, logger, config } = c.get('deps');
   return { deadJobs: createDeadJobsRepository(db), jobState, queue, clock, logger, config };
 }
@@ -31,15 +31,15 @@ export const getJobStatusHandler: RouteHandler<typeof getJobStatusRoute, AppEnv>
 };
 
 export const listDeadJobsHandler: RouteHandler<typeof listDeadJobsRoute, AppEnv> = async (c) => {
-  const { items, pagination } = await listDeadJobs(serviceDeps(c), c.req.valid('query'));
+  const { items, pagination } = await listDeadJobs(deadJobsServiceDeps(c), c.req.valid('query'));
   return okPage(c, items, pagination);
 };
 
 export const getDeadJobHandler: RouteHandler<typeof getDeadJobRoute, AppEnv> = async (c) =>
-  ok(c, await getDeadJob(serviceDeps(c), c.req.valid('param').id), 200);
+  ok(c, await getDeadJob(deadJobsServiceDeps(c), c.req.valid('param').id), 200);
 
 export const requeueDeadJobHandler: RouteHandler<typeof requeueDeadJobRoute, AppEnv> = async (c) =>
-  ok(c, await requeueDeadJob(serviceDeps(c), c.req.valid('param').id), 202);
+  ok(c, await requeueDeadJob(deadJobsServiceDeps(c), c.req.valid('param').id), 202);
 
 export const deleteDeadJobHandler: RouteHandler<typeof deleteDeadJobRoute, AppEnv> = async (c) =>
-  ok(c, await deleteDeadJob(serviceDeps(c), c.req.valid('param').id), 200);
+  ok(c, await deleteDeadJob(deadJobsServiceDeps(c), c.req.valid('param').id), 200);

@@ -1,5 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../app-env.ts';
+import { moduleRoutes } from '../../module-routes.ts';
 import {
   deleteDeadJobHandler,
   getDeadJobHandler,
@@ -16,10 +15,9 @@ import {
 } from './jobs.routes.ts';
 
 /** GET /v1/jobs/{id} and the dead-letter queue under /v1/admin/jobs/dead. */
-export function registerJobs(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(getJobStatusRoute, getJobStatusHandler);
-  app.openapi(listDeadJobsRoute, listDeadJobsHandler);
-  app.openapi(getDeadJobRoute, getDeadJobHandler);
-  app.openapi(requeueDeadJobRoute, requeueDeadJobHandler);
-  app.openapi(deleteDeadJobRoute, deleteDeadJobHandler);
-}
+export const jobsRoutes = moduleRoutes()
+  .openapi(getJobStatusRoute, getJobStatusHandler)
+  .openapi(listDeadJobsRoute, listDeadJobsHandler)
+  .openapi(getDeadJobRoute, getDeadJobHandler)
+  .openapi(requeueDeadJobRoute, requeueDeadJobHandler)
+  .openapi(deleteDeadJobRoute, deleteDeadJobHandler);

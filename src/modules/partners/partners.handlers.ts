@@ -21,29 +21,41 @@ import {
   rotateSecret,
 } from './partners.service.ts';
 
-function serviceDeps(c: Context<AppEnv>): PartnersServiceDeps {
+function partnersServiceDeps(c: Context<AppEnv>): PartnersServiceDeps {
   const { db, clock, config } = c.get('deps');
   return { partners: createPartnersRepository(db), clock, config, cache: requestCache(c) };
 }
 
 export const createPartnerHandler: RouteHandler<typeof createPartnerRoute, AppEnv> = async (c) =>
-  ok(c, await createPartner(serviceDeps(c), principalOf(c).userId, c.req.valid('json')), 201);
+  ok(
+    c,
+    await createPartner(partnersServiceDeps(c), principalOf(c).userId, c.req.valid('json')),
+    201,
+  );
 
 export const listPartnersHandler: RouteHandler<typeof listPartnersRoute, AppEnv> = async (c) =>
-  ok(c, await listPartners(serviceDeps(c)), 200);
+  ok(c, await listPartners(partnersServiceDeps(c)), 200);
 
 export const rotateSecretHandler: RouteHandler<typeof rotateSecretRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
   const { graceHours } = c.req.valid('json');
-  return ok(c, await rotateSecret(serviceDeps(c), principalOf(c).userId, id, graceHours), 201);
+  return ok(
+    c,
+    await rotateSecret(partnersServiceDeps(c), principalOf(c).userId, id, graceHours),
+    201,
+  );
 };
 
 export const revokeSecretHandler: RouteHandler<typeof revokeSecretRoute, AppEnv> = async (c) => {
   const { id, secretId } = c.req.valid('param');
-  return ok(c, await revokeSecret(serviceDeps(c), principalOf(c).userId, id, secretId), 200);
+  return ok(
+    c,
+    await revokeSecret(partnersServiceDeps(c), principalOf(c).userId, id, secretId),
+    200,
+  );
 };
 
 export const revokePartnerHandler: RouteHandler<typeof revokePartnerRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
-  return ok(c, await revokePartner(serviceDeps(c), principalOf(c).userId, id), 200);
+  return ok(c, await revokePartner(partnersServiceDeps(c), principalOf(c).userId, id), 200);
 };

@@ -1,7 +1,6 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../app-env.ts';
 import type { Deps } from '../../deps.ts';
 import type { JobHandlers } from '../../jobs/job-delivery.ts';
+import { moduleRoutes } from '../../module-routes.ts';
 import { partnerEventJob } from './partner-event.job.ts';
 import {
   createPartnerHandler,
@@ -23,13 +22,12 @@ import {
  * /webhooks/partners/{partnerId} (src/modules/webhooks); their events are processed by the
  * partner.event job (partner-event.job.ts).
  */
-export function registerPartners(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(createPartnerRoute, createPartnerHandler);
-  app.openapi(listPartnersRoute, listPartnersHandler);
-  app.openapi(rotateSecretRoute, rotateSecretHandler);
-  app.openapi(revokeSecretRoute, revokeSecretHandler);
-  app.openapi(revokePartnerRoute, revokePartnerHandler);
-}
+export const partnersRoutes = moduleRoutes()
+  .openapi(createPartnerRoute, createPartnerHandler)
+  .openapi(listPartnersRoute, listPartnersHandler)
+  .openapi(rotateSecretRoute, rotateSecretHandler)
+  .openapi(revokeSecretRoute, revokeSecretHandler)
+  .openapi(revokePartnerRoute, revokePartnerHandler);
 
 /** The module's jobs: processing an accepted partner event. */
 export const partnersJobs = (deps: Deps) =>

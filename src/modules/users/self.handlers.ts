@@ -11,14 +11,14 @@ import type {
 import { usersServiceDeps } from './users.handlers.ts';
 import { getOwnProfile, searchUsers, updateProfile } from './users.service.ts';
 
-export const getMe: RouteHandler<typeof getMeRoute, AppEnv> = async (c) =>
+export const getMeHandler: RouteHandler<typeof getMeRoute, AppEnv> = async (c) =>
   ok(c, await getOwnProfile(usersServiceDeps(c), principalOf(c).userId), 200);
 
-export const updateMe: RouteHandler<typeof updateMeRoute, AppEnv> = async (c) =>
+export const updateMeHandler: RouteHandler<typeof updateMeRoute, AppEnv> = async (c) =>
   ok(c, await updateProfile(usersServiceDeps(c), principalOf(c).userId, c.req.valid('json')), 200);
 
 /** Reached only by the user themselves or an administrator (the route's ownership check). */
-export const updateUser: RouteHandler<typeof updateUserRoute, AppEnv> = async (c) => {
+export const updateUserHandler: RouteHandler<typeof updateUserRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
   const changes = c.req.valid('json');
   return ok(c, await updateProfile(usersServiceDeps(c), id, changes, principalOf(c).userId), 200);

@@ -21,7 +21,7 @@ export function usersServiceDeps(c: Context<AppEnv>): UsersServiceDeps {
   };
 }
 
-export const getUser: RouteHandler<typeof getUserRoute, AppEnv> = async (c) => {
+export const getUserHandler: RouteHandler<typeof getUserRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
   return ok(c, await getPublicProfile(usersServiceDeps(c), id), 200);
 };

@@ -1,16 +1,16 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../app-env.ts';
 import type { Deps } from '../../deps.ts';
 import type { JobHandlers } from '../../jobs/job-delivery.ts';
-import { prefetchCacheRead } from '../../middleware/request-cache.ts';
+import { cacheReadPrefetch } from '../../middleware/request-cache.ts';
+import type { RoutePrefetch } from '../../middleware/route-prefetch.ts';
+import { moduleRoutes } from '../../module-routes.ts';
 import {
+  adminGetUserHandler,
+  adminUpdateUserHandler,
   changeRoleHandler,
   countUsersHandler,
   deleteUserHandler,
-  getUserHandler,
   listUsersHandler,
   restoreUserHandler,
-  updateUserHandler,
 } from './admin-users.handlers.ts';
 import {
   adminGetUserRoute,
@@ -21,9 +21,14 @@ import {
   listUsersRoute,
   restoreUserRoute,
 } from './admin-users.routes.ts';
-import { getMe, searchUsersHandler, updateMe, updateUser } from './self.handlers.ts';
+import {
+  getMeHandler,
+  searchUsersHandler,
+  updateMeHandler,
+  updateUserHandler,
+} from './self.handlers.ts';
 import { getMeRoute, searchUsersRoute, updateMeRoute, updateUserRoute } from './self.routes.ts';
-import { getUser } from './users.handlers.ts';
+import { getUserHandler } from './users.handlers.ts';
 import { getUserRoute } from './users.routes.ts';
 import { userIdParamsSchema } from './users.schemas.ts';
 import { usersCacheGroup } from './users.service.ts';
@@ -33,27 +38,28 @@ import { weeklyDigestJob } from './weekly-digest.job.ts';
  * /v1/users/*, /v1/me and /v1/admin/users/*. Fixed paths come before their `{id}` siblings: the
  * first route that matches answers, and "search" or "counts" is no UUID.
  */
-export function registerUsers(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(searchUsersRoute, searchUsersHandler);
-  app.openapi(getUserRoute, getUser);
-  app.openapi(updateUserRoute, updateUser);
-  app.openapi(getMeRoute, getMe);
-  app.openapi(updateMeRoute, updateMe);
+export const usersRoutes = moduleRoutes()
+  .openapi(searchUsersRoute, searchUsersHandler)
+  .openapi(getUserRoute, getUserHandler)
+  .openapi(updateUserRoute, updateUserHandler)
+  .openapi(getMeRoute, getMeHandler)
+  .openapi(updateMeRoute, updateMeHandler)
+  .openapi(listUsersRoute, listUsersHandler)
+  .openapi(countUsersRoute, countUsersHandler)
+  .openapi(adminGetUserRoute, adminGetUserHandler)
+  .openapi(adminUpdateUserRoute, adminUpdateUserHandler)
+  .openapi(deleteUserRoute, deleteUserHandler)
+  .openapi(restoreUserRoute, restoreUserHandler)
+  .openapi(changeRoleRoute, changeRoleHandler);
 
-  app.openapi(listUsersRoute, listUsersHandler);
-  app.openapi(countUsersRoute, countUsersHandler);
-  app.openapi(adminGetUserRoute, getUserHandler);
-  app.openapi(adminUpdateUserRoute, updateUserHandler);
-  app.openapi(deleteUserRoute, deleteUserHandler);
-  app.openapi(restoreUserRoute, restoreUserHandler);
-  app.openapi(changeRoleRoute, changeRoleHandler);
-}
-
-/** getUser's cache read, started with the rate limit; an id that is no UUID starts nothing. */
-export const prefetchPublicProfile = prefetchCacheRead(
-  usersCacheGroup,
-  (c) => userIdParamsSchema.safeParse(c.req.param()).data?.id,
-);
+/** The public profile's cache read, begun with the rate limit; an id that is no UUID starts nothing. */
+export const usersPrefetches: RoutePrefetch[] = [
+  cacheReadPrefetch(
+    getUserRoute,
+    usersCacheGroup,
+    (c) => userIdParamsSchema.safeParse(c.req.param()).data?.id,
+  ),
+];
 
 /** The module's jobs: the weekly digest's fan-out. */
 export const usersJobs = (deps: Deps) =>

@@ -11,7 +11,7 @@ import { createPartnersRepository } from '../partners/partners.repository.ts';
 import type { partnerWebhookRoute } from './webhooks.routes.ts';
 import { receivePartnerEvent, type WebhooksServiceDeps } from './webhooks.service.ts';
 
-function serviceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
+function webhooksServiceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
   const { db, redis, clock, config } = c.get('deps');
   return {
     db,
@@ -30,7 +30,7 @@ export const partnerWebhookHandler: RouteHandler<typeof partnerWebhookRoute, App
   const { partnerId } = c.req.valid('param');
   const body = new Uint8Array(await c.req.arrayBuffer());
   try {
-    const { received, job } = await receivePartnerEvent(serviceDeps(c), {
+    const { received, job } = await receivePartnerEvent(webhooksServiceDeps(c), {
       partnerId,
       headers: c.req.raw.headers,
       body,
