@@ -4,6 +4,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { except } from 'hono/combine';
+import { timing } from 'hono/timing';
 import type { AppEnv } from './app-env.ts';
 import { type Deps, forRequest, type SharedDeps } from './deps.ts';
 import { type EdgeJobs, registerJobDeliveries } from './jobs/deliveries.ts';
@@ -66,6 +67,8 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   });
   app.use('*', requestId());
   app.use('*', requestLog());
+  // Server-Timing: a browser's developer tools show how long the server took.
+  app.use('*', timing({ totalDescription: 'Total' }));
   if (options.compress) app.use('*', options.compress);
   app.use('*', securityHeaders([docsPagePath]));
   app.use('*', corsPolicy(deps.config.CORS_ORIGINS));

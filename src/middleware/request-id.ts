@@ -1,5 +1,7 @@
 // Gives every request an id: a well-formed incoming X-Request-Id is kept so one id follows a call
 // across services; anything else is replaced, so a client cannot inject arbitrary text into logs.
+// Ours rather than hono/request-id, which refuses the dots and colons of common trace ids
+// (`client-trace:0a1b2c3d.e4`) yet keeps a 3-character one.
 import { createMiddleware } from 'hono/factory';
 import type { RequestEnv } from '../lib/request-env.ts';
 

@@ -5,6 +5,7 @@ import { clientIp } from '../../lib/client-ip.ts';
 import { ok } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
 import { waitUntil } from '../../lib/wait-until.ts';
+import { requestCache } from '../../middleware/request-cache.ts';
 import { serializeUser } from '../users/user-serializer.ts';
 import { principalOf } from './auth.middleware.ts';
 import { createAuthRepository } from './auth.repository.ts';
@@ -52,6 +53,7 @@ function authServiceDeps(c: Context<AppEnv>): AuthServiceDeps {
   return {
     deps: c.get('deps'),
     accounts: createAuthRepository(c.get('deps').db),
+    cache: requestCache(c),
     defer: (task, work) => waitUntil(c, task, work),
   };
 }

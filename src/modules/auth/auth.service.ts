@@ -9,7 +9,7 @@ import type { PreparedJob } from '../../jobs/enqueue.ts';
 import { publishStaged } from '../../jobs/outbox.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
-import { createCache } from '../../platform/cache.ts';
+import type { Cache } from '../../platform/cache.ts';
 import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
 import { lastAdmin } from '../users/admin-users.service.ts';
 import { forgetCachedProfiles } from '../users/users.service.ts';
@@ -39,6 +39,7 @@ const tokenLifetimeMs: Record<OneTimeTokenPurpose, number> = {
 export interface AuthServiceDeps {
   deps: Deps;
   accounts: AuthRepository;
+  cache: Cache;
   /** Runs work after the response where the runtime allows it (waitUntil); failures are logged. */
   defer: (task: string, work: Promise<unknown>) => void;
 }
@@ -261,13 +262,10 @@ export async function deleteAccount(
   await confirmPassword(service, attempts, userId, password);
   const outcome = await service.accounts.softDelete(userId, service.deps.clock.now());
   if (outcome === 'last-admin') throw lastAdmin();
-  // Only invalidated, never read: the request's cache scope (read outcomes on the log line,
-  // deferred fills) has nothing to add, so the cache is built over the deps alone.
-  const cache = createCache(service.deps);
   await Promise.all([
     revokeAllSessions(service.deps, userId),
-    forgetCachedProfiles(cache),
-    forgetApiKeyRecords(cache),
+    forgetCachedProfiles(service.cache),
+    forgetApiKeyRecords(service.cache),
   ]);
 }
 
