@@ -3,82 +3,78 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import * as z from 'zod';
 
-export const errorCodes = z.enum([
-  'BAD_REQUEST',
-  'VALIDATION_FAILED',
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
-  'CONFLICT',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'RATE_LIMITED',
-  'CORS_ORIGIN_NOT_ALLOWED',
-  'INTERNAL_ERROR',
-  'SERVICE_UNAVAILABLE',
-  'INVALID_CREDENTIALS',
-  'PASSWORD_POLICY',
-  'TOKEN_INVALID',
-  'API_KEY_INVALID',
-  'SCOPE_MISSING',
-  'REFRESH_TOKEN_REUSED',
-  'EMAIL_NOT_VERIFIED',
-  'CSRF_FAILED',
-  'SIGNATURE_MISSING',
-  'SIGNATURE_MALFORMED',
-  'SIGNATURE_INVALID',
-  'SIGNATURE_BODY_MISMATCH',
-  'SIGNATURE_WRONG_URL',
-  'SIGNATURE_WRONG_ISSUER',
-  'SIGNATURE_EXPIRED',
-  'SIGNATURE_REPLAYED',
-  'JOB_PAYLOAD_INVALID',
-  'JOB_FAILED',
-  'JOB_IN_PROGRESS',
-]);
+/** Every code a client can see: its status, and when it is answered (the docs' table is built from this). */
+const catalogue = {
+  BAD_REQUEST: [400, 'malformed JSON or request'],
+  VALIDATION_FAILED: [
+    422,
+    'a schema refused the params, query or body; `details.fields` lists each field',
+  ],
+  UNAUTHORIZED: [401, 'no credentials, or an access token that is invalid, expired or revoked'],
+  FORBIDDEN: [403, 'authenticated, but the role or the route does not allow it'],
+  NOT_FOUND: [404, 'unknown path or resource'],
+  METHOD_NOT_ALLOWED: [405, 'known path, other method; `Allow` says which'],
+  CONFLICT: [
+    409,
+    'the write conflicts with existing data (an email already taken, the last admin)',
+  ],
+  PAYLOAD_TOO_LARGE: [413, 'body over `MAX_BODY_BYTES`'],
+  UNSUPPORTED_MEDIA_TYPE: [
+    415,
+    'wrong content type; `details.accepted` names the media types the route takes',
+  ],
+  RATE_LIMITED: [429, 'over a rate-limit policy; `Retry-After` and `details.retryAfterSeconds`'],
+  CORS_ORIGIN_NOT_ALLOWED: [403, 'a browser preflight from an origin not in `CORS_ORIGINS`'],
+  INTERNAL_ERROR: [500, 'anything unexpected: logged with its stack, never sent'],
+  SERVICE_UNAVAILABLE: [
+    503,
+    'a backend is down or slow, the request ran past its deadline, or the server is misconfigured; `details.backend` names a backend',
+  ],
+  INVALID_CREDENTIALS: [401, 'sign-in with a wrong email or password (one answer for both)'],
+  PASSWORD_POLICY: [422, 'a new password the policy refuses; `details.issues` says why'],
+  TOKEN_INVALID: [
+    400,
+    'an email verification or password reset token that is invalid, expired or used',
+  ],
+  API_KEY_INVALID: [401, 'an `X-API-Key` that is malformed, unknown, revoked or expired'],
+  SCOPE_MISSING: [403, 'an API key without the scope the route needs; `details.scope` names it'],
+  REFRESH_TOKEN_REUSED: [401, 'a refresh token presented twice: its whole session is revoked'],
+  EMAIL_NOT_VERIFIED: [403, 'the route needs a verified email address'],
+  CSRF_FAILED: [403, 'a cookie-mode request without the matching `X-CSRF-Token`'],
+  SIGNATURE_MISSING: [401, 'a signed endpoint called without its signature headers'],
+  SIGNATURE_MALFORMED: [401, 'signature headers that cannot be parsed'],
+  SIGNATURE_INVALID: [401, 'a signature that does not verify (also an unknown or revoked partner)'],
+  SIGNATURE_BODY_MISMATCH: [401, 'a QStash signature over another body'],
+  SIGNATURE_WRONG_URL: [401, 'a QStash signature for another URL'],
+  SIGNATURE_WRONG_ISSUER: [401, 'a QStash signature not issued by QStash'],
+  SIGNATURE_EXPIRED: [401, 'a signature older than its tolerance'],
+  SIGNATURE_REPLAYED: [401, 'a signature already accepted once'],
+  JOB_PAYLOAD_INVALID: [
+    489,
+    'a job delivery whose payload its type refuses: dead-lettered, not retried',
+  ],
+  JOB_FAILED: [489, 'a job that failed for good: dead-lettered, not retried'],
+  JOB_IN_PROGRESS: [
+    429,
+    'another delivery of the same job holds its lease; QStash retries after `Retry-After`',
+  ],
+} as const satisfies Record<string, readonly [number, string]>;
 
-export type ErrorCode = z.infer<typeof errorCodes>;
+export type ErrorCode = keyof typeof catalogue;
 
-const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
-  BAD_REQUEST: 400,
-  VALIDATION_FAILED: 422,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  CORS_ORIGIN_NOT_ALLOWED: 403,
-  INTERNAL_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-  INVALID_CREDENTIALS: 401,
-  PASSWORD_POLICY: 422,
-  TOKEN_INVALID: 400,
-  API_KEY_INVALID: 401,
-  SCOPE_MISSING: 403,
-  REFRESH_TOKEN_REUSED: 401,
-  EMAIL_NOT_VERIFIED: 403,
-  CSRF_FAILED: 403,
-  SIGNATURE_MISSING: 401,
-  SIGNATURE_MALFORMED: 401,
-  SIGNATURE_INVALID: 401,
-  SIGNATURE_BODY_MISMATCH: 401,
-  SIGNATURE_WRONG_URL: 401,
-  SIGNATURE_WRONG_ISSUER: 401,
-  SIGNATURE_EXPIRED: 401,
-  SIGNATURE_REPLAYED: 401,
-  // 489 with Upstash-NonRetryable-Error: QStash sends the message to the DLQ without retrying.
-  JOB_PAYLOAD_INVALID: 489 as ContentfulStatusCode,
-  JOB_FAILED: 489 as ContentfulStatusCode,
-  // Another delivery of the same job holds its lease: QStash comes back after Retry-After.
-  JOB_IN_PROGRESS: 429,
-};
+export const errorCodes = z.enum(Object.keys(catalogue) as [ErrorCode, ...ErrorCode[]]);
 
+// 489 with Upstash-NonRetryable-Error is QStash's: it sends the message to the DLQ without retrying.
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
-  return statusByCode[code];
+  return catalogue[code][0] as ContentfulStatusCode;
+}
+
+/** When each code is answered, in the catalogue's order. */
+export function errorCodeTable(): { code: ErrorCode; status: number; when: string }[] {
+  return (Object.keys(catalogue) as ErrorCode[]).map((code) => {
+    const [status, when] = catalogue[code];
+    return { code, status, when };
+  });
 }
 
 export interface AppErrorOptions {
