@@ -1,6 +1,8 @@
 // The local mailbox of `npm run dev`: an SMTP sink that accepts any message on loopback (no TLS,
 // any or no login) and keeps each one as a .eml file, plus a page that lists them, so a developer
-// can read the verification email and click its link. Nothing is ever relayed.
+// can read the verification email and click its link. Beside each .eml lies a .txt of its headers
+// and decoded text: a link copied from the raw file would carry quoted-printable escapes (`=3D`).
+// Nothing is ever relayed.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +25,12 @@ export interface MailboxOptions {
    * /verify-email and /reset-password pages (give the API PUBLIC_APP_URL = the mailbox's URL).
    */
   apiUrl?: string;
+}
+
+/** A message as a person reads it: the headers that matter, then the decoded text. */
+function readable(raw: Buffer): string {
+  const { from, to, subject, date, text } = summarise(raw);
+  return `From: ${from}\nTo: ${to}\nSubject: ${subject}\nDate: ${date}\n\n${text}\n`;
 }
 
 export interface RunningMailbox {
@@ -76,7 +84,12 @@ function startSmtp(dir: string, port: number, host: string): Promise<SMTPServer>
           callback(Object.assign(new Error('Message too large'), { responseCode: 552 }));
           return;
         }
-        writeFile(join(dir, newFileName()), Buffer.concat(chunks)).then(
+        const raw = Buffer.concat(chunks);
+        const name = newFileName();
+        Promise.all([
+          writeFile(join(dir, name), raw),
+          writeFile(join(dir, name.replace(/\.eml$/, '.txt')), readable(raw)),
+        ]).then(
           () => callback(),
           (error: Error) => callback(error),
         );

@@ -42,7 +42,8 @@ async function page(): Promise<string> {
 
 describe('local mailbox', () => {
   it('keeps a sent message as an .eml file and shows it with its link clickable', async () => {
-    const link = 'http://127.0.0.1:8787/verify-email?token=abc_DEF-123&next=%2Fme';
+    const link =
+      'http://127.0.0.1:8787/verify-email?token=abc_DEF-123&next=%2Fme&long=' + 'x'.repeat(80);
     await send({
       to: 'ada@example.com',
       subject: 'Confirm your email address',
@@ -54,6 +55,13 @@ describe('local mailbox', () => {
     expect(files).toHaveLength(1);
     const raw = await readFile(join(mailbox.dir, files[0] as string), 'utf8');
     expect(raw).toContain('Subject: Confirm your email address');
+    // The decoded copy: the link as sent, whatever transfer encoding the .eml has.
+    const readable = await readFile(
+      join(mailbox.dir, (files[0] as string).replace(/\.eml$/, '.txt')),
+      'utf8',
+    );
+    expect(readable).toContain('To: ada@example.com');
+    expect(readable).toContain(`\n${link}\n`);
 
     const html = await page();
     expect(html).toContain('Confirm your email address');
