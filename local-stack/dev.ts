@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { migrateDatabase, printable } from '../src/entries/migrate.ts';
 import { syncSchedules } from '../src/entries/schedules-sync.ts';
-import { seedDatabase } from '../src/entries/seed.ts';
+import { developmentPassword, seedDatabase } from '../src/entries/seed.ts';
 import { type ChildSpec, type RunningChild, startChild, waitUntilReady } from './child-process.ts';
 import { mailboxDefaults, type RunningMailbox, startMailbox } from './mailbox/server.ts';
 import { type LocalStack, localStackDefaults, startLocalStack } from './stack.ts';
@@ -123,8 +123,13 @@ try {
       ? `database ${printable(dbUrl)} is up to date`
       : `applied ${applied.join(', ')} to ${printable(dbUrl)}`,
   );
-  const seeded = await seedDatabase(dbUrl, dbToken, (line) => say(`seed: ${line}`));
+  const password = process.env.SEED_PASSWORD || developmentPassword;
+  const seeded = await seedDatabase(dbUrl, dbToken, {
+    password,
+    progress: (line) => say(`seed: ${line}`),
+  });
   say(`seeded ${seeded.created.length} user(s), ${seeded.alreadyPresent.length} already present`);
+  say(`seeded users sign in with the password ${password} (admin: admin@example.com)`);
 
   for (const spec of childProcesses.map((make) => make(stack, mailbox))) {
     const child = startChild(spec);

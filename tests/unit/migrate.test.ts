@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHttpServer } from '../../local-stack/http-server.ts';
 import { startTempLibsqlServer } from '../../local-stack/libsql/temp-server.ts';
 import { migrateDatabase } from '../../src/entries/migrate.ts';
-import { seedDatabase, seedUsers } from '../../src/entries/seed.ts';
+import { developmentPassword, seedDatabase, seedUsers } from '../../src/entries/seed.ts';
+import { verifyPassword } from '../../src/modules/auth/passwords.ts';
 
 const authToken = 'migrate-test-token';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -79,7 +80,10 @@ describe('migrateDatabase and seedDatabase', () => {
     await migrateDatabase(server.url, authToken);
     const lines: string[] = [];
 
-    const first = await seedDatabase(server.url, authToken, (line) => lines.push(line));
+    const first = await seedDatabase(server.url, authToken, {
+      password: developmentPassword,
+      progress: (line) => lines.push(line),
+    });
     const rowsAfterFirst = await query('SELECT * FROM users ORDER BY id');
     const second = await seedDatabase(server.url, authToken);
     const rowsAfterSecond = await query('SELECT * FROM users ORDER BY id');
@@ -91,6 +95,13 @@ describe('migrateDatabase and seedDatabase', () => {
     expect(rowsAfterFirst).toHaveLength(seedUsers.length);
     expect(rowsAfterFirst.filter((row) => row.role === 'admin')).toHaveLength(1);
     expect(lines).toContain(`created admin admin@example.com ${seedUsers[0].id}`);
+    // The seeded admin can sign in with the development password.
+    const [admin] = await query(
+      `SELECT password_hash FROM users WHERE email = 'admin@example.com'`,
+    );
+    expect(await verifyPassword(developmentPassword, String(admin?.password_hash))).toMatchObject({
+      ok: true,
+    });
   });
 });
 
@@ -115,7 +126,11 @@ describe('npm run db:migrate and db:seed', { timeout: 60_000 }, () => {
     });
     expect(runEntry('seed', env)).toMatchObject({
       status: 0,
-      stdout: expect.stringMatching(/created admin admin@example\.com[\s\S]*seeded: 4 created/),
+      stdout: expect.stringMatching(
+        new RegExp(
+          `created admin admin@example\\.com[\\s\\S]*seeded: 4 created[\\s\\S]*${developmentPassword}`,
+        ),
+      ),
     });
   });
 });
