@@ -1,41 +1,26 @@
-// The endpoints QStash delivers to: each edge job type, and the failure callback. Plain Hono
-// routes rather than OpenAPI ones: only QStash calls them, proving itself by signature (checked by
-// the middleware in front of them), so they are internal and kept out of the public document.
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { createMiddleware } from 'hono/factory';
+// The endpoints QStash delivers to: each edge job type, and the failure callback. Only QStash
+// calls them, proving itself by signature (checked by the middleware their route definitions put
+// in front of them, in deliveries.routes.ts), so they carry no user credentials; the document
+// describes them, and the Node worker's job types, for whoever operates the queue.
+import type { OpenAPIHono, RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.ts';
-import { type Deps, forRequest } from '../deps.ts';
+import type { Deps } from '../deps.ts';
 import { ok } from '../lib/envelope.ts';
 import { AppError } from '../lib/errors.ts';
-import { requireQstashSignature, verifiedDelivery } from '../middleware/qstash-signature.ts';
+import { verifiedDelivery } from '../middleware/qstash-signature.ts';
 import { type JobType, jobTypesOn } from './catalogue.ts';
 import { createDeadJobsRepository } from './dead-jobs.repository.ts';
+import {
+  edgeJobMessageSchema,
+  failureCallbackRoute,
+  failureCallbackSchema,
+  jobDeliveryRoute,
+  nodeJobDeliveries,
+} from './deliveries.routes.ts';
 import { recordFailureCallback } from './failure-callback.ts';
 import { type JobHandlers, runJobDelivery } from './job-delivery.ts';
 
 const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));
-
-/**
- * Job deliveries wait longer for the database than API requests do (JOB_DATABASE_TIMEOUT_MS): a
- * sweep or a cleanup may rightly take longer, and QStash bounds the delivery itself.
- */
-const jobBackends = createMiddleware<AppEnv>(async (c, next) => {
-  const { config } = c.get('deps');
-  c.set('deps', forRequest(c.get('deps'), { databaseTimeoutMs: config.JOB_DATABASE_TIMEOUT_MS }));
-  await next();
-});
-
-/** The edge's endpoints for QStash: its job types and the failure callback, all signed. */
-const edgeQstashSignature = requireQstashSignature<AppEnv>((c) => {
-  const { config, clock, redis } = c.get('deps');
-  return {
-    keys: { current: config.QSTASH_CURRENT_SIGNING_KEY, next: config.QSTASH_NEXT_SIGNING_KEY },
-    publicBaseUrl: config.API_PUBLIC_URL,
-    now: () => clock.now().getTime(),
-    redis,
-  };
-});
 
 /** The edge's job handlers by type, built for one delivery's dependencies. */
 export type EdgeJobs = (deps: Deps) => JobHandlers;
@@ -45,8 +30,8 @@ export type EdgeJobs = (deps: Deps) => JobHandlers;
  * not run. Refusals are AppErrors that the error handler answers with their status and headers
  * (429 + Retry-After, 489 + Upstash-NonRetryable-Error, 503); the middleware's are 401s.
  */
-function jobDeliveryHandler(edgeJobs: EdgeJobs) {
-  return async (c: Context<AppEnv>): Promise<Response> => {
+function jobDeliveryHandler(edgeJobs: EdgeJobs): RouteHandler<typeof jobDeliveryRoute, AppEnv> {
+  return async (c) => {
     const type = c.req.param('type') ?? '';
     if (!edgeJobTypes.has(type)) {
       throw new AppError('NOT_FOUND', `No edge job has the type ${type}`);
@@ -68,7 +53,7 @@ function jobDeliveryHandler(edgeJobs: EdgeJobs) {
 }
 
 /** 200 with the dead job's { id, type }, again for a repeated callback. */
-async function failureCallbackHandler(c: Context<AppEnv>): Promise<Response> {
+const failureCallbackHandler: RouteHandler<typeof failureCallbackRoute, AppEnv> = async (c) => {
   const deps = c.get('deps');
   const deadJob = await recordFailureCallback(
     {
@@ -80,14 +65,20 @@ async function failureCallbackHandler(c: Context<AppEnv>): Promise<Response> {
     verifiedDelivery(c).body,
   );
   return ok(c, { id: deadJob.id, type: deadJob.type }, 200);
-}
+};
 
 /**
- * POST /jobs/failed and POST /jobs/{type}: QStash's deliveries. Register them before the rate
- * limit and the credential prefetches: QStash proves itself by signature, from addresses shared by
- * every QStash customer, and a refused delivery only comes back later. The fixed path goes first.
+ * POST /jobs/failed and POST /jobs/{type}: QStash's deliveries, each behind jobBackends and the
+ * signature check, with no validator: the signature covers the raw body, which the handler
+ * parses. QStash proves itself by signature, from addresses shared by every QStash customer, so
+ * neither the rate limit nor the credential reads belong in front of them. The fixed path goes
+ * first.
  */
 export function registerJobDeliveries(app: OpenAPIHono<AppEnv>, edgeJobs: EdgeJobs): void {
-  app.post('/jobs/failed', jobBackends, edgeQstashSignature, failureCallbackHandler);
-  app.post('/jobs/:type', jobBackends, edgeQstashSignature, jobDeliveryHandler(edgeJobs));
+  app.openAPIRegistry.register('EdgeJobMessage', edgeJobMessageSchema);
+  app.openAPIRegistry.register('QstashFailureCallback', failureCallbackSchema);
+  app.openapi(failureCallbackRoute, failureCallbackHandler);
+  app.openapi(jobDeliveryRoute, jobDeliveryHandler(edgeJobs));
+  // QStash delivers these to the Node worker, not here: the document lists them as webhooks.
+  for (const delivery of nodeJobDeliveries) app.openAPIRegistry.registerWebhook(delivery);
 }

@@ -12,6 +12,7 @@ import {
   requireSession,
   requireVerifiedEmail,
 } from '../auth/auth.middleware.ts';
+import { sessionOnly } from '../docs/error-responses.ts';
 import { usersServiceDeps } from '../users/users.handlers.ts';
 import { isEmailVerified } from '../users/users.service.ts';
 import {
@@ -48,11 +49,13 @@ const refusals = {
 export const createApiKeyRoute = createRoute({
   method: 'post',
   path: '/v1/api-keys',
+  operationId: 'createApiKey',
   tags: ['API keys'],
   summary: 'Create an API key',
   description:
     'Creates a key for the signed-in user with the given scopes and optional expiry. The key is ' +
     'in this response only; the server keeps its SHA-256. Send it as `X-API-Key`.',
+  security: sessionOnly,
   middleware: [...keyManagement],
   request: {
     body: { required: true, content: { 'application/json': { schema: createApiKeyBodySchema } } },
@@ -77,10 +80,12 @@ export const createApiKeyRoute = createRoute({
 export const listApiKeysRoute = createRoute({
   method: 'get',
   path: '/v1/api-keys',
+  operationId: 'listApiKeys',
   tags: ['API keys'],
   summary: 'List your API keys',
   description:
     "The signed-in user's keys, revoked and expired ones included; never the key or its hash.",
+  security: sessionOnly,
   middleware: [...keyManagement],
   request: { query: listApiKeysQuerySchema },
   responses: {
@@ -95,10 +100,12 @@ export const listApiKeysRoute = createRoute({
 export const revokeApiKeyRoute = createRoute({
   method: 'delete',
   path: '/v1/api-keys/{id}',
+  operationId: 'revokeApiKey',
   tags: ['API keys'],
   summary: 'Revoke one of your API keys',
   description:
     'The key stops working at once. Revoking a revoked key changes nothing and answers the same.',
+  security: sessionOnly,
   middleware: [...keyManagement],
   request: { params: apiKeyIdParamsSchema },
   responses: {

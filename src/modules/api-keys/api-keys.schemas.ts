@@ -49,7 +49,8 @@ export const createApiKeyBodySchema = z
   .refine((body) => body.expiresAt === undefined || body.expiresInDays === undefined, {
     message: 'give expiresAt or expiresInDays, not both',
     path: ['expiresInDays'],
-  });
+  })
+  .openapi({ example: { name: 'reporting', scopes: ['profile:read'], expiresInDays: 90 } });
 
 export type CreateApiKeyBody = z.infer<typeof createApiKeyBodySchema>;
 

@@ -2,6 +2,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { failure, jsonBody, success } from '../../lib/route-responses.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
+import {
+  anyone,
+  refreshCredentials,
+  sessionOnly,
+  sessionOrApiKey,
+} from '../docs/error-responses.ts';
 import { selfUserSchema } from '../users/user-serializer.ts';
 import { principalOf, requireAuth, requireSession } from './auth.middleware.ts';
 
@@ -32,11 +38,13 @@ const noContent = { description: 'Done; no body.' };
 export const registerRoute = createRoute({
   method: 'post',
   path: '/v1/auth/register',
+  operationId: 'createAccount',
   tags: ['Auth'],
   summary: 'Create an account and sign in',
   description:
     'Creates the account (the email is stored lower-cased), queues the verification email and ' +
     'answers with the user and a session. Throttled per client address (policy `signup`).',
+  security: anyone,
   middleware: [rateLimit('signup')],
   request: { query: sessionModeQuerySchema, body: jsonBody(registerBodySchema) },
   responses: {
@@ -50,12 +58,14 @@ export const registerRoute = createRoute({
 export const loginRoute = createRoute({
   method: 'post',
   path: '/v1/auth/login',
+  operationId: 'signIn',
   tags: ['Auth'],
   summary: 'Sign in with email and password',
   description:
     'An unknown email, a deleted account and a wrong password get the same 401 after the same ' +
     'work. Five FAILED attempts per 15 minutes per address and email (policy `auth`); successful ' +
     'sign-ins are not counted. An unverified email may sign in.',
+  security: anyone,
   request: { query: sessionModeQuerySchema, body: jsonBody(loginBodySchema) },
   responses: {
     200: success('Signed in.', signedInSchema),
@@ -69,12 +79,14 @@ export const loginRoute = createRoute({
 export const refreshRoute = createRoute({
   method: 'post',
   path: '/v1/auth/refresh',
+  operationId: 'refreshSession',
   tags: ['Auth'],
   summary: 'Exchange a refresh token for a new session',
   description:
     'The refresh token (from the body, or in cookie mode from the refresh cookie, with the ' +
     'X-CSRF-Token header) is rotated: it works once. Presented again, its whole family is ' +
     'revoked (code REFRESH_TOKEN_REUSED). A cookie-mode refresh answers with new cookies.',
+  security: refreshCredentials,
   request: { body: { ...jsonBody(refreshBodySchema), required: false } },
   responses: {
     200: success('The new session.', sessionSchema),
@@ -87,11 +99,13 @@ export const refreshRoute = createRoute({
 export const logoutRoute = createRoute({
   method: 'post',
   path: '/v1/auth/logout',
+  operationId: 'signOut',
   tags: ['Auth'],
   summary: 'End the session',
   description:
     'The access token is refused from this moment on (its id is deny-listed until it expires) ' +
     'and the refresh token family is revoked; session cookies are cleared.',
+  security: sessionOrApiKey(),
   middleware: [requireAuth()],
   request: { body: { ...jsonBody(logoutBodySchema), required: false } },
   responses: { 204: noContent, 401: unauthenticated },
@@ -100,11 +114,13 @@ export const logoutRoute = createRoute({
 export const requestVerificationRoute = createRoute({
   method: 'post',
   path: '/v1/auth/verify-email/request',
+  operationId: 'requestEmailVerification',
   tags: ['Auth'],
   summary: 'Send a new verification email',
   description:
     'Earlier links stop working. The link is valid for 24 hours. An account gets at most ' +
     'RATE_LIMIT_ACCOUNT_EMAIL of them (3 an hour by default; policy `accountEmail`).',
+  security: sessionOrApiKey(),
   middleware: [
     requireAuth(),
     rateLimit('accountEmail', { key: (c) => `verify:${principalOf(c).userId}` }),
@@ -120,11 +136,13 @@ export const requestVerificationRoute = createRoute({
 export const confirmVerificationRoute = createRoute({
   method: 'post',
   path: '/v1/auth/verify-email/confirm',
+  operationId: 'confirmEmailVerification',
   tags: ['Auth'],
   summary: 'Verify the email with the token from the link',
   description:
     'The token works once, within 24 hours. Access tokens issued before carry the old state ' +
     'until refreshed.',
+  security: anyone,
   request: { body: jsonBody(tokenBodySchema) },
   responses: {
     200: success('The user, verified.', selfUserSchema),
@@ -136,6 +154,7 @@ export const confirmVerificationRoute = createRoute({
 export const forgotPasswordRoute = createRoute({
   method: 'post',
   path: '/v1/auth/password/forgot',
+  operationId: 'requestPasswordReset',
   tags: ['Auth'],
   summary: 'Ask for a password reset email',
   description:
@@ -143,6 +162,7 @@ export const forgotPasswordRoute = createRoute({
     'valid for 1 hour. Throttled per client address (policy `passwordReset`); an account gets ' +
     'at most RATE_LIMIT_ACCOUNT_EMAIL reset emails (3 an hour by default), however many ' +
     'addresses ask.',
+  security: anyone,
   middleware: [rateLimit('passwordReset')],
   request: { body: jsonBody(forgotPasswordBodySchema) },
   responses: {
@@ -155,9 +175,11 @@ export const forgotPasswordRoute = createRoute({
 export const resetPasswordRoute = createRoute({
   method: 'post',
   path: '/v1/auth/password/reset',
+  operationId: 'resetPassword',
   tags: ['Auth'],
   summary: 'Set a new password with the token from the reset email',
   description: 'The token works once, within 1 hour. Every session of the account ends.',
+  security: anyone,
   request: { body: jsonBody(resetPasswordBodySchema) },
   responses: {
     204: noContent,
@@ -169,12 +191,14 @@ export const resetPasswordRoute = createRoute({
 export const changePasswordRoute = createRoute({
   method: 'post',
   path: '/v1/auth/password/change',
+  operationId: 'changePassword',
   tags: ['Auth'],
   summary: 'Change the password',
   description:
     'Needs a session (not an API key) and the current password; a verified email is not ' +
     'required. Every session ends; the answer carries a new one for this client (as cookies when ' +
     'it signed in with cookies). Wrong current passwords count against the `auth` policy, per user.',
+  security: sessionOnly,
   middleware: [requireAuth(), requireSession()],
   request: { body: jsonBody(changePasswordBodySchema) },
   responses: {
@@ -189,11 +213,13 @@ export const changePasswordRoute = createRoute({
 export const deleteAccountRoute = createRoute({
   method: 'delete',
   path: '/v1/auth/account',
+  operationId: 'deleteAccount',
   tags: ['Auth'],
   summary: "Delete one's own account",
   description:
     'A soft delete, confirmed with the password: the account can no longer sign in, is hidden ' +
     'everywhere, and every session ends. An administrator can restore it.',
+  security: sessionOnly,
   middleware: [requireAuth(), requireSession()],
   request: { body: jsonBody(deleteAccountBodySchema) },
   responses: {

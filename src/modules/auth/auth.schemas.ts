@@ -14,6 +14,11 @@ const emailField = z
   .transform((email) => email.toLowerCase())
   .openapi({ example: 'ada@example.com', description: 'Compared without regard to case.' });
 
+// The examples are bodies each route accepts as they are (the password passes the policy), so a
+// client can send them to try an operation.
+const examplePassword = 'Quartz#Meadow7Lantern';
+const exampleToken = 'pX9vT2mQ7rL4sW8nK1cB6dF3hJ5gY0aZuE_oI-tRkMs';
+
 const tokenField = z
   .string()
   .min(1)
@@ -36,13 +41,15 @@ export const registerBodySchema = z
   .strictObject({
     email: emailField,
     name: z.string().trim().min(1).max(100).openapi({ example: 'Ada Lovelace' }),
-    password: passwordField.openapi({ example: 'Quartz#Meadow7Lantern' }),
+    password: passwordField.openapi({ example: examplePassword }),
   })
-  .openapi('RegisterRequest');
+  .openapi('RegisterRequest', {
+    example: { email: 'ada@example.com', name: 'Ada Lovelace', password: examplePassword },
+  });
 
 export const loginBodySchema = z
   .strictObject({ email: emailField, password: passwordField })
-  .openapi('LoginRequest');
+  .openapi('LoginRequest', { example: { email: 'ada@example.com', password: examplePassword } });
 
 export const refreshBodySchema = z
   .strictObject({
@@ -50,7 +57,7 @@ export const refreshBodySchema = z
       description: 'Bearer mode. In cookie mode leave it out: the refresh cookie is used.',
     }),
   })
-  .openapi('RefreshRequest');
+  .openapi('RefreshRequest', { example: { refreshToken: exampleToken } });
 
 export const logoutBodySchema = z
   .strictObject({
@@ -58,27 +65,33 @@ export const logoutBodySchema = z
       description: "The session's refresh token (bearer mode); revoked with the access token.",
     }),
   })
-  .openapi('LogoutRequest');
+  .openapi('LogoutRequest', { example: { refreshToken: exampleToken } });
 
-export const tokenBodySchema = z.strictObject({ token: tokenField }).openapi('EmailTokenRequest');
+export const tokenBodySchema = z
+  .strictObject({ token: tokenField })
+  .openapi('EmailTokenRequest', { example: { token: exampleToken } });
 
 export const forgotPasswordBodySchema = z
   .strictObject({ email: emailField })
-  .openapi('ForgotPasswordRequest');
+  .openapi('ForgotPasswordRequest', { example: { email: 'ada@example.com' } });
 
 export const resetPasswordBodySchema = z
   .strictObject({ token: tokenField, password: passwordField })
-  .openapi('ResetPasswordRequest');
+  .openapi('ResetPasswordRequest', {
+    example: { token: exampleToken, password: 'Ember!Harbor42Violet' },
+  });
 
 export const changePasswordBodySchema = z
   .strictObject({ currentPassword: passwordField, newPassword: passwordField })
-  .openapi('ChangePasswordRequest');
+  .openapi('ChangePasswordRequest', {
+    example: { currentPassword: examplePassword, newPassword: 'Ember!Harbor42Violet' },
+  });
 
 export const deleteAccountBodySchema = z
   .strictObject({
     password: passwordField.openapi({ description: 'The current password, to confirm.' }),
   })
-  .openapi('DeleteAccountRequest');
+  .openapi('DeleteAccountRequest', { example: { password: examplePassword } });
 
 export const sessionSchema = z
   .object({

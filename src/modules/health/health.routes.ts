@@ -2,6 +2,7 @@
 // Neither is rate limited (probes come often, from few addresses) nor authenticated.
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
+import { anyone } from '../docs/error-responses.ts';
 
 const checkSchema = z
   .object({
@@ -19,11 +20,13 @@ const checksSchema = z.object({ db: checkSchema, redis: checkSchema, queue: chec
 export const livenessRoute = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'checkLiveness',
   tags: ['Health'],
   summary: 'Liveness',
   description:
     'Answers as long as the process serves requests; touches no backend. Also answers HEAD. ' +
     'Not rate limited.',
+  security: anyone,
   responses: {
     200: {
       description: 'The process is alive.',
@@ -39,12 +42,14 @@ export const livenessRoute = createRoute({
 export const readinessRoute = createRoute({
   method: 'get',
   path: '/health/ready',
+  operationId: 'checkReadiness',
   tags: ['Health'],
   summary: 'Readiness',
   description:
     'Checks the database (`select 1`), Redis (PING) and the queue (an authenticated QStash ' +
     'call) concurrently, each cut off after HEALTH_TIMEOUT_MS. Also answers HEAD. ' +
     'Not rate limited.',
+  security: anyone,
   responses: {
     200: {
       description: 'Every backend answered.',

@@ -12,6 +12,7 @@ import {
   unauthorized,
 } from '../../lib/route-responses.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
+import { sessionOrApiKey } from '../docs/error-responses.ts';
 import {
   createdPartnerSchema,
   createPartnerBodySchema,
@@ -24,16 +25,19 @@ import {
 } from './partners.schemas.ts';
 
 const adminOnly = [requireAuth(), requirePermission('partners:manage')];
+const adminOnlySecurity = sessionOrApiKey('partners:manage');
 const tags = ['Partners'];
 const notAdmin = forbidden('The caller lacks partners:manage');
 export const createPartnerRoute = createRoute({
   method: 'post',
   path: '/v1/admin/partners',
+  operationId: 'createPartner',
   tags,
   summary: 'Register a partner',
   description:
     'Creates the partner with its first signing secret, shown in this response only: hand it to ' +
     'the partner now. Audited.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { body: jsonBody(createPartnerBodySchema) },
   responses: {
@@ -48,11 +52,13 @@ export const createPartnerRoute = createRoute({
 export const listPartnersRoute = createRoute({
   method: 'get',
   path: '/v1/admin/partners',
+  operationId: 'listPartners',
   tags,
   summary: 'List partners',
   description:
     'Every partner, revoked ones included, with its secrets (hint, expiry, revocation, whether ' +
     'it verifies now); never a secret itself.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   responses: {
     200: success('The partners.', partnerSchema.array()),
@@ -64,12 +70,14 @@ export const listPartnersRoute = createRoute({
 export const rotateSecretRoute = createRoute({
   method: 'post',
   path: '/v1/admin/partners/{id}/secrets',
+  operationId: 'rotatePartnerSecret',
   tags,
   summary: 'Rotate a partner’s secret',
   description:
     'Adds a secret, shown in this response only. The secrets active until now keep verifying ' +
     'for `graceHours` (default 24), so deliveries signed with either are accepted meanwhile. ' +
     'Audited.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: partnerIdParamsSchema, body: jsonBody(rotateSecretBodySchema) },
   responses: {
@@ -84,11 +92,13 @@ export const rotateSecretRoute = createRoute({
 export const revokeSecretRoute = createRoute({
   method: 'delete',
   path: '/v1/admin/partners/{id}/secrets/{secretId}',
+  operationId: 'revokePartnerSecret',
   tags,
   summary: 'Revoke a partner’s secret',
   description:
     'The secret stops verifying at once. Revoking a revoked secret changes nothing and answers ' +
     'the same. Audited.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: partnerSecretParamsSchema },
   responses: {
@@ -103,11 +113,13 @@ export const revokeSecretRoute = createRoute({
 export const revokePartnerRoute = createRoute({
   method: 'delete',
   path: '/v1/admin/partners/{id}',
+  operationId: 'revokePartner',
   tags,
   summary: 'Revoke a partner',
   description:
     'Its webhooks are refused from now on, with 401 SIGNATURE_INVALID like an unknown partner’s. ' +
     'Revoking a revoked partner changes nothing and answers the same. Audited.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: partnerIdParamsSchema },
   responses: {

@@ -6,35 +6,39 @@ import { partnerSchemes } from '../../db/schema.ts';
 export const maxGraceHours = 168;
 export const defaultGraceHours = 24;
 
-export const createPartnerBodySchema = z.strictObject({
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .openapi({ description: 'Unique among partners.', example: 'Acme Payments' }),
-  scheme: z.enum(partnerSchemes).openapi({
-    description:
-      'How the partner signs: `hmac-sha256` (X-Timestamp, X-Signature) or `standard-webhooks` ' +
-      '(webhook-id, webhook-timestamp, webhook-signature).',
-  }),
-});
+export const createPartnerBodySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .openapi({ description: 'Unique among partners.', example: 'Acme Payments' }),
+    scheme: z.enum(partnerSchemes).openapi({
+      description:
+        'How the partner signs: `hmac-sha256` (X-Timestamp, X-Signature) or `standard-webhooks` ' +
+        '(webhook-id, webhook-timestamp, webhook-signature).',
+    }),
+  })
+  .openapi({ example: { name: 'Acme Payments', scheme: 'hmac-sha256' } });
 
 export type CreatePartnerBody = z.infer<typeof createPartnerBodySchema>;
 
-export const rotateSecretBodySchema = z.strictObject({
-  graceHours: z
-    .int()
-    .min(0)
-    .max(maxGraceHours)
-    .default(defaultGraceHours)
-    .openapi({
-      description:
-        'How long the secrets active now keep verifying, so the partner can switch without a ' +
-        'refused delivery. 0 ends them at once.',
-      example: defaultGraceHours,
-    }),
-});
+export const rotateSecretBodySchema = z
+  .strictObject({
+    graceHours: z
+      .int()
+      .min(0)
+      .max(maxGraceHours)
+      .default(defaultGraceHours)
+      .openapi({
+        description:
+          'How long the secrets active now keep verifying, so the partner can switch without a ' +
+          'refused delivery. 0 ends them at once.',
+        example: defaultGraceHours,
+      }),
+  })
+  .openapi({ example: { graceHours: defaultGraceHours } });
 
 const uuidParam = (name: string, description: string) =>
   z.uuid().openapi({

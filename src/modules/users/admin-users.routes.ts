@@ -11,6 +11,7 @@ import {
   unauthorized,
 } from '../../lib/route-responses.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
+import { sessionOrApiKey } from '../docs/error-responses.ts';
 import { adminUserSchema } from './user-serializer.ts';
 import {
   adminProfileChangesSchema,
@@ -22,6 +23,7 @@ import {
 } from './users.schemas.ts';
 
 const adminOnly = [requireAuth(), requirePermission('users:admin')];
+const adminOnlySecurity = sessionOrApiKey('users:admin');
 const tags = ['Admin'];
 const notAdmin = forbidden('The caller is not an administrator');
 const oneUser = (description: string) => ({
@@ -35,11 +37,13 @@ const lastAdmin = failure(
 export const listUsersRoute = createRoute({
   method: 'get',
   path: '/v1/admin/users',
+  operationId: 'listUsers',
   tags,
   summary: 'List users',
   description:
     'Users one page at a time, with the `pagination` block. Soft-deleted users are left out ' +
     'unless `includeDeleted=true`.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { query: userListQuerySchema },
   responses: {
@@ -56,9 +60,11 @@ export const listUsersRoute = createRoute({
 export const countUsersRoute = createRoute({
   method: 'get',
   path: '/v1/admin/users/counts',
+  operationId: 'countUsers',
   tags,
   summary: 'Count users by role',
   description: 'How many active (not soft-deleted) users there are, in all and with each role.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   responses: {
     200: {
@@ -73,10 +79,12 @@ export const countUsersRoute = createRoute({
 export const adminGetUserRoute = createRoute({
   method: 'get',
   path: '/v1/admin/users/{id}',
+  operationId: 'getUser',
   tags,
   summary: 'Read a user',
   description:
     'Everything about a user but their secrets; `includeDeleted=true` finds deleted ones.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: userIdParamsSchema, query: includeDeletedQuerySchema },
   responses: {
@@ -91,11 +99,13 @@ export const adminGetUserRoute = createRoute({
 export const adminUpdateUserRoute = createRoute({
   method: 'patch',
   path: '/v1/admin/users/{id}',
+  operationId: 'updateUser',
   tags,
   summary: 'Change a user’s name or email',
   description:
     'A new email is stored lower-cased and starts unverified. Other fields are refused; the role ' +
     'changes through PATCH /v1/admin/users/{id}/role. Audited.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: userIdParamsSchema, body: jsonBody(adminProfileChangesSchema) },
   responses: {
@@ -111,11 +121,13 @@ export const adminUpdateUserRoute = createRoute({
 export const deleteUserRoute = createRoute({
   method: 'delete',
   path: '/v1/admin/users/{id}',
+  operationId: 'deleteUser',
   tags,
   summary: 'Soft-delete a user',
   description:
     'The user disappears from every list and lookup, cannot sign in, and their sessions end. ' +
     'POST .../restore brings them back. Audited.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: userIdParamsSchema },
   responses: {
@@ -131,9 +143,11 @@ export const deleteUserRoute = createRoute({
 export const restoreUserRoute = createRoute({
   method: 'post',
   path: '/v1/admin/users/{id}/restore',
+  operationId: 'restoreUser',
   tags,
   summary: 'Restore a soft-deleted user',
   description: 'The user is visible again and can sign in. Audited.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: userIdParamsSchema },
   responses: {
@@ -148,12 +162,14 @@ export const restoreUserRoute = createRoute({
 export const changeRoleRoute = createRoute({
   method: 'patch',
   path: '/v1/admin/users/{id}/role',
+  operationId: 'changeUserRole',
   tags,
   summary: 'Change a user’s role',
   description:
     'Written together with its audit-log row, in one transaction. The user’s sessions end, so ' +
     'the new role applies from their next sign-in. The last active admin cannot be demoted, ' +
     'not even by themselves.',
+  security: adminOnlySecurity,
   middleware: adminOnly,
   request: { params: userIdParamsSchema, body: jsonBody(roleChangeSchema) },
   responses: {

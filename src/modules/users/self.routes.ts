@@ -8,6 +8,7 @@ import {
   requirePermission,
   requireSelfOrPermission,
 } from '../auth/auth.middleware.ts';
+import { sessionOrApiKey } from '../docs/error-responses.ts';
 import { publicUserSchema, selfUserSchema } from './user-serializer.ts';
 import { ownProfileChangesSchema, searchQuerySchema, userIdParamsSchema } from './users.schemas.ts';
 
@@ -19,12 +20,14 @@ const ownProfile = {
 export const updateUserRoute = createRoute({
   method: 'patch',
   path: '/v1/users/{id}',
+  operationId: 'updateUserName',
   tags: ['Users'],
   summary: 'Rename yourself',
   description:
     'The same as PATCH /v1/me, addressed by id: only the user themselves (or an administrator) ' +
     'may, and only the name can change. Any other field, such as role or email, is refused.',
   // Oneself: profile:write, as on PATCH /v1/me (an API key needs that scope); anyone else: users:admin.
+  security: sessionOrApiKey(),
   middleware: [requireAuth(), requireSelfOrPermission('id', 'users:admin', 'profile:write')],
   request: { params: userIdParamsSchema, body: jsonBody(ownProfileChangesSchema) },
   responses: {
@@ -39,6 +42,7 @@ export const updateUserRoute = createRoute({
 export const searchUsersRoute = createRoute({
   method: 'get',
   path: '/v1/users/search',
+  operationId: 'searchUsers',
   tags: ['Users'],
   summary: 'Find users by name (administrators: or email)',
   description:
@@ -46,6 +50,7 @@ export const searchUsersRoute = createRoute({
     'who may read private profiles (`users:read`, administrators) also match emails; nobody ' +
     'else can learn from a search which addresses have an account. Only public profiles: the ' +
     'email matched is never shown.',
+  security: sessionOrApiKey('users:search'),
   middleware: [requireAuth(), requirePermission('users:search')],
   request: { query: searchQuerySchema },
   responses: {
@@ -64,9 +69,11 @@ export const searchUsersRoute = createRoute({
 export const getMeRoute = createRoute({
   method: 'get',
   path: '/v1/me',
+  operationId: 'getOwnProfile',
   tags: ['Users'],
   summary: 'Your own profile',
   description: 'The caller’s profile, with the email, role and verification state.',
+  security: sessionOrApiKey('profile:read'),
   middleware: [requireAuth(), requirePermission('profile:read')],
   responses: {
     200: ownProfile,
@@ -79,12 +86,14 @@ export const getMeRoute = createRoute({
 export const updateMeRoute = createRoute({
   method: 'patch',
   path: '/v1/me',
+  operationId: 'updateOwnProfile',
   tags: ['Users'],
   summary: 'Rename yourself',
   description:
     'Only the name can change here. Any other field (role, email, passwordHash, ...) is refused ' +
     'with 422: the email and password have their own flows, and the role is an administrator’s ' +
     'decision.',
+  security: sessionOrApiKey('profile:write'),
   middleware: [requireAuth(), requirePermission('profile:write')],
   request: { body: jsonBody(ownProfileChangesSchema) },
   responses: {

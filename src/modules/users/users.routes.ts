@@ -3,17 +3,20 @@
 import { createRoute } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
 import { invalid, notFound } from '../../lib/route-responses.ts';
+import { anyone } from '../docs/error-responses.ts';
 import { publicUserSchema } from './user-serializer.ts';
 import { userIdParamsSchema } from './users.schemas.ts';
 
 export const getUserRoute = createRoute({
   method: 'get',
   path: '/v1/users/{id}',
+  operationId: 'getPublicProfile',
   tags: ['Users'],
   summary: "A user's public profile",
   description:
     'An active user’s id, name and creation date, never the email; cached for up to 60 ' +
     'seconds. Your own private fields: GET /v1/me.',
+  security: anyone,
   request: { params: userIdParamsSchema },
   responses: {
     200: {

@@ -19,7 +19,7 @@ const displayName = z.string().trim().min(1).max(100).openapi({ example: 'Grace 
 /** What users may change about themselves here: their name, and nothing else. */
 export const ownProfileChangesSchema = z
   .strictObject({ name: displayName })
-  .openapi('OwnProfileChanges');
+  .openapi('OwnProfileChanges', { example: { name: 'Grace Hopper' } });
 
 export const searchQuerySchema = z.object({
   q: z.string().trim().min(2).max(100).openapi({
@@ -63,9 +63,13 @@ export const adminProfileChangesSchema = z
   .refine((changes) => changes.name !== undefined || changes.email !== undefined, {
     message: 'Give at least one of name and email',
   })
-  .openapi('AdminProfileChanges');
+  .openapi('AdminProfileChanges', {
+    example: { name: 'Grace Hopper', email: 'grace@example.com' },
+  });
 
-export const roleChangeSchema = z.strictObject({ role: z.enum(userRoles) }).openapi('RoleChange');
+export const roleChangeSchema = z
+  .strictObject({ role: z.enum(userRoles) })
+  .openapi('RoleChange', { example: { role: 'admin' } });
 
 export const userCountsSchema = z
   .object({

@@ -5,6 +5,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { failure, invalid, success } from '../../lib/route-responses.ts';
 import { byClientIp, rateLimit } from '../../middleware/rate-limit.ts';
 import { prefetchCacheRead } from '../../middleware/request-cache.ts';
+import { partnerSignature } from '../docs/error-responses.ts';
 import { partnersCacheGroup } from '../partners/partners.service.ts';
 import {
   isPartnerId,
@@ -12,10 +13,20 @@ import {
   receivedEventSchema,
 } from './webhooks.schemas.ts';
 
+/** Which headers carry the signature depends on the partner's scheme, so none is required. */
+const signatureHeader = (name: string, description: string) => ({
+  name,
+  in: 'header' as const,
+  required: false,
+  description,
+  schema: { type: 'string' as const },
+});
+
 export const partnerWebhookRoute = createRoute({
   method: 'post',
   path: '/webhooks/partners/{partnerId}',
-  tags: ['Webhooks'],
+  operationId: 'deliverPartnerEvent',
+  tags: ['Partner webhooks'],
   summary: 'Deliver a partner event',
   description:
     'Signed with the partner’s scheme: `hmac-sha256` (X-Timestamp, X-Signature: hex HMAC-SHA-256 ' +
@@ -23,6 +34,25 @@ export const partnerWebhookRoute = createRoute({
     'webhook-signature). Timestamps within 5 minutes; each signature is accepted once. The event ' +
     'is stored once per id and processed in the background. Metered per partner and sending ' +
     'address (RATE_LIMIT_WEBHOOK).',
+  security: partnerSignature,
+  // Described, not validated: the service reads them with the raw body, once it knows the scheme.
+  parameters: [
+    signatureHeader('X-Timestamp', 'hmac-sha256: the Unix seconds of signing.'),
+    signatureHeader(
+      'X-Signature',
+      'hmac-sha256: lowercase hex HMAC-SHA-256 of `<X-Timestamp>.<raw body>`.',
+    ),
+    signatureHeader(
+      'webhook-id',
+      'standard-webhooks: the message id; the event id when the body has none.',
+    ),
+    signatureHeader('webhook-timestamp', 'standard-webhooks: the Unix seconds of signing.'),
+    signatureHeader(
+      'webhook-signature',
+      'standard-webhooks: `v1,<base64 HMAC-SHA-256>` of `<webhook-id>.<webhook-timestamp>.<raw ' +
+        'body>`; several space-separated entries during a rotation.',
+    ),
+  ],
   // The partner's cached record is read in the rate limit's Redis round trip.
   middleware: [
     prefetchCacheRead(
@@ -54,5 +84,9 @@ export const partnerWebhookRoute = createRoute({
         'SIGNATURE_REPLAYED.',
     ),
     422: invalid('A correctly signed body that is not JSON or not an event'),
+    429: failure(
+      'Over RATE_LIMIT_WEBHOOK for this partner and address (code RATE_LIMITED, with ' +
+        'Retry-After); nothing stored.',
+    ),
   },
 });

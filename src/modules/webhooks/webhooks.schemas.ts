@@ -18,7 +18,9 @@ export const partnerEventBodySchema = z
     type: z.string().min(1).max(100).openapi({ example: 'invoice.paid' }),
     data: z.unknown().optional().openapi({ description: 'Anything the event carries.' }),
   })
-  .openapi('PartnerEvent');
+  .openapi('PartnerEvent', {
+    example: { id: 'evt_123', type: 'order.paid', data: { orderId: 'ord_42' } },
+  });
 
 /**
  * A partner id is a UUID; the path takes any string so that a wrong one is refused like a wrong
