@@ -294,7 +294,10 @@ describe('POST /v1/auth/refresh and /v1/auth/logout', () => {
     const refresh = (refreshToken: string) =>
       api.call('POST', '/v1/auth/refresh', { body: { refreshToken } });
 
-    const rotated = await dataOf<SessionTokens>(await refresh(session.refreshToken), 200);
+    const { session: rotated } = await dataOf<{ session: SessionTokens }>(
+      await refresh(session.refreshToken),
+      200,
+    );
     expect(rotated.refreshToken).not.toBe(session.refreshToken);
     await dataOf(await api.call('GET', '/test/whoami', { token: rotated.accessToken }), 200);
 
@@ -322,7 +325,7 @@ describe('POST /v1/auth/refresh and /v1/auth/logout', () => {
     await errorOf(forged, 403, 'CSRF_FAILED');
     const refreshed = await refresh({ 'x-csrf-token': session.csrfToken });
     const renewed = refreshed.headers.getSetCookie();
-    const data = await dataOf<Record<string, unknown>>(refreshed, 200);
+    const { session: data } = await dataOf<{ session: Record<string, unknown> }>(refreshed, 200);
     expect(data).not.toHaveProperty('refreshToken');
     expect(data).toHaveProperty('csrfToken');
     expect(renewed.some((line) => line.startsWith('__Host-refresh='))).toBe(true);

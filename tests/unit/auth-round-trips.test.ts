@@ -58,7 +58,7 @@ describe('POST /v1/auth/register', () => {
     const api = proxiedApp();
     const { session } = await registerAccount(api, 'session');
 
-    const refreshed = await dataOf<SessionTokens>(
+    const { session: refreshed } = await dataOf<{ session: SessionTokens }>(
       await api.call('POST', '/v1/auth/refresh', { body: { refreshToken: session.refreshToken } }),
       200,
     );

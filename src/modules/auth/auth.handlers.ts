@@ -109,7 +109,8 @@ export const refreshHandler: RouteHandler<typeof refreshRoute, AppEnv> = async (
     throw new AppError('UNAUTHORIZED', 'No refresh token: send it in the body or the cookie');
   }
   const session = await rotateRefreshToken(c.get('deps'), refreshToken);
-  return ok(c, sessionBody(c, session, fromCookie === undefined ? 'bearer' : 'cookie'), 200);
+  const mode = fromCookie === undefined ? 'bearer' : 'cookie';
+  return ok(c, { session: sessionBody(c, session, mode) }, 200);
 };
 
 export const logoutHandler: RouteHandler<typeof logoutRoute, AppEnv> = async (c) => {

@@ -19,10 +19,10 @@ import {
   loginBodySchema,
   logoutBodySchema,
   refreshBodySchema,
+  refreshedSchema,
   registerBodySchema,
   resetPasswordBodySchema,
   sessionModeQuerySchema,
-  sessionSchema,
   signedInSchema,
   tokenBodySchema,
 } from './auth.schemas.ts';
@@ -89,7 +89,7 @@ export const refreshRoute = createRoute({
   security: refreshCredentials,
   request: { body: { ...jsonBody(refreshBodySchema), required: false } },
   responses: {
-    200: success('The new session.', sessionSchema),
+    200: success('The new session, as `session` (where sign-in puts it).', refreshedSchema),
     401: failure('Unknown, expired, revoked or reused refresh token.'),
     403: failure('Cookie mode without a valid Origin and X-CSRF-Token (code CSRF_FAILED).'),
     422: validation,

@@ -114,4 +114,7 @@ export const signedInSchema = z
   .object({ user: selfUserSchema, session: sessionSchema })
   .openapi('SignedIn');
 
+/** What refresh answers: the session alone, in the same place sign-in and registration put it. */
+export const refreshedSchema = z.object({ session: sessionSchema }).openapi('Refreshed');
+
 export const acceptedSchema = z.object({ message: z.string() }).openapi('Accepted');

@@ -153,9 +153,9 @@ export interface Account {
   ip: string;
 }
 
-/** The tokens of a bearer-mode session, whether alone (refresh) or beside the user (login). */
+/** The tokens of a bearer-mode session, which every sign-in, registration and refresh answers as `session`. */
 export function sessionOf(data: Record<string, unknown>): Session {
-  const session = (data.session ?? data) as Record<string, unknown>;
+  const session = data.session as Record<string, unknown>;
   expect(session).toMatchObject({
     accessToken: expect.any(String),
     refreshToken: expect.any(String),
