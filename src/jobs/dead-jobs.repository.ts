@@ -2,9 +2,10 @@
 import { asc, count, desc, eq, sql } from 'drizzle-orm';
 import { type DeadJobRow, deadJobs } from '../db/schema.ts';
 import { offsetOf, type PageRequest } from '../lib/pagination.ts';
-import type { deadJobSortColumns } from '../modules/jobs/jobs.schemas.ts';
 import type { Database } from '../platform/database.ts';
 
+/** What a list of dead jobs can be sorted by. */
+export const deadJobSortColumns = ['failedAt'] as const;
 export type DeadJobSortColumn = (typeof deadJobSortColumns)[number];
 
 export type DeadJobRecord = Omit<DeadJobRow, 'requeuedAt' | 'requeueCount'>;

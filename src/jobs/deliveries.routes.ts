@@ -7,9 +7,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { forRequest } from '../deps.ts';
+import { qstashSignature } from '../lib/openapi-security.ts';
 import { failure, success } from '../lib/route-responses.ts';
 import { requireQstashSignature } from '../middleware/qstash-signature.ts';
-import { qstashSignature } from '../modules/docs/error-responses.ts';
 import {
   type JobMessage,
   type JobPayload,

@@ -6,13 +6,13 @@ import {
   paginatedEnvelopeSchema,
   successEnvelopeSchema,
 } from '../../lib/envelope.ts';
+import { sessionOnly } from '../../lib/openapi-security.ts';
 import {
   requireAuth,
   requirePermission,
   requireSession,
   requireVerifiedEmail,
 } from '../auth/auth.middleware.ts';
-import { sessionOnly } from '../docs/error-responses.ts';
 import { usersServiceDeps } from '../users/users.handlers.ts';
 import { isEmailVerified } from '../users/users.service.ts';
 import {

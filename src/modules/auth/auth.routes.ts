@@ -1,13 +1,13 @@
 // The accounts routes' OpenAPI definitions: the same schemas validate requests.
 import { createRoute } from '@hono/zod-openapi';
-import { failure, jsonBody, success } from '../../lib/route-responses.ts';
-import { rateLimit } from '../../middleware/rate-limit.ts';
 import {
   anyone,
   refreshCredentials,
   sessionOnly,
   sessionOrApiKey,
-} from '../docs/error-responses.ts';
+} from '../../lib/openapi-security.ts';
+import { failure, jsonBody, success } from '../../lib/route-responses.ts';
+import { rateLimit } from '../../middleware/rate-limit.ts';
 import { selfUserSchema } from '../users/user-serializer.ts';
 import { principalOf, requireAuth, requireSession } from './auth.middleware.ts';
 

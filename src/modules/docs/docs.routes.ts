@@ -23,7 +23,9 @@ export const docsPageRoute = createRoute({
   path: '/docs',
   tags: ['Docs'],
   summary: 'API reference page',
-  description: 'The OpenAPI document as a self-contained HTML page: no script, works offline.',
+  description:
+    'An interactive reference (Scalar) over /openapi.json: try any operation with a bearer token ' +
+    'or an X-API-Key. Its script and styles are served by this deployment, so it works offline.',
   responses: {
     200: {
       description: 'The reference page.',

@@ -5,15 +5,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
 import type { Config } from '../../config.ts';
-import { docsPageRoute, openApiDocumentRoute } from './docs.routes.ts';
 import {
   anyone,
   cookieSchemes,
-  errorRef,
   type SecurityRequirement,
-  type StandardErrorStatus,
   signatureSchemes,
-} from './error-responses.ts';
+} from '../../lib/openapi-security.ts';
+import { docsPageRoute, openApiDocumentRoute } from './docs.routes.ts';
+import { errorRef, type StandardErrorStatus } from './error-responses.ts';
 
 export type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 type PathItem = NonNullable<OpenApiDocument['paths']>[string];

@@ -2,7 +2,7 @@
 // Neither is rate limited (probes come often, from few addresses) nor authenticated.
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
-import { anyone } from '../docs/error-responses.ts';
+import { anyone } from '../../lib/openapi-security.ts';
 
 const checkSchema = z
   .object({

@@ -1,9 +1,9 @@
 // A job's status for whoever started it, and the administrators' dead-letter queue.
 import { createRoute } from '@hono/zod-openapi';
 import { paginatedEnvelopeSchema } from '../../lib/envelope.ts';
+import { sessionOrApiKey } from '../../lib/openapi-security.ts';
 import { failure, forbidden, notFound, success, unauthorized } from '../../lib/route-responses.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
-import { sessionOrApiKey } from '../docs/error-responses.ts';
 import {
   deadJobListQuerySchema,
   deadJobSchema,

@@ -1,6 +1,8 @@
 // Jobs as the API shows them: a job's status for its owner, and the dead jobs administrators
 // manage.
+
 import { z } from '@hono/zod-openapi';
+import { deadJobSortColumns } from '../../jobs/dead-jobs.repository.ts';
 import { pageQuerySchema } from '../../lib/pagination.ts';
 import type { Permission } from '../auth/permissions.ts';
 
@@ -64,8 +66,6 @@ export const deadJobSchema = z
   .openapi('DeadJob');
 
 export type DeadJobView = z.infer<typeof deadJobSchema>;
-
-export const deadJobSortColumns = ['failedAt'] as const;
 
 export const deadJobListQuerySchema = pageQuerySchema(deadJobSortColumns, {
   sortBy: 'failedAt',

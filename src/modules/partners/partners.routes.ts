@@ -2,6 +2,7 @@
 // it; an admin's API key needs it among its scopes). A secret's plaintext is in the create and
 // rotate responses only; lists show its last four characters.
 import { createRoute } from '@hono/zod-openapi';
+import { sessionOrApiKey } from '../../lib/openapi-security.ts';
 import {
   failure,
   forbidden,
@@ -12,7 +13,6 @@ import {
   unauthorized,
 } from '../../lib/route-responses.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
-import { sessionOrApiKey } from '../docs/error-responses.ts';
 import {
   createdPartnerSchema,
   createPartnerBodySchema,

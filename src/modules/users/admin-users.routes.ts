@@ -2,6 +2,7 @@
 // an admin's API key needs it among its scopes).
 import { createRoute } from '@hono/zod-openapi';
 import { paginatedEnvelopeSchema, successEnvelopeSchema } from '../../lib/envelope.ts';
+import { sessionOrApiKey } from '../../lib/openapi-security.ts';
 import {
   failure,
   forbidden,
@@ -11,7 +12,6 @@ import {
   unauthorized,
 } from '../../lib/route-responses.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
-import { sessionOrApiKey } from '../docs/error-responses.ts';
 import { adminUserSchema } from './user-serializer.ts';
 import {
   adminProfileChangesSchema,

@@ -2,13 +2,13 @@
 // search. The same schemas validate requests and describe them in the OpenAPI document.
 import { createRoute, z } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { sessionOrApiKey } from '../../lib/openapi-security.ts';
 import { forbidden, invalid, jsonBody, notFound, unauthorized } from '../../lib/route-responses.ts';
 import {
   requireAuth,
   requirePermission,
   requireSelfOrPermission,
 } from '../auth/auth.middleware.ts';
-import { sessionOrApiKey } from '../docs/error-responses.ts';
 import { publicUserSchema, selfUserSchema } from './user-serializer.ts';
 import { ownProfileChangesSchema, searchQuerySchema, userIdParamsSchema } from './users.schemas.ts';
 

@@ -2,8 +2,8 @@
 // requests and describe them in the OpenAPI document.
 import { createRoute } from '@hono/zod-openapi';
 import { successEnvelopeSchema } from '../../lib/envelope.ts';
+import { anyone } from '../../lib/openapi-security.ts';
 import { invalid, notFound } from '../../lib/route-responses.ts';
-import { anyone } from '../docs/error-responses.ts';
 import { publicUserSchema } from './user-serializer.ts';
 import { userIdParamsSchema } from './users.schemas.ts';
 

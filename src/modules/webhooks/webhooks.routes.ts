@@ -2,10 +2,10 @@
 // the authentication, checked over the raw body before the body is read as JSON, which is why the
 // body is described here but validated by the service.
 import { createRoute } from '@hono/zod-openapi';
+import { partnerSignature } from '../../lib/openapi-security.ts';
 import { failure, invalid, success } from '../../lib/route-responses.ts';
 import { byClientIp, rateLimit } from '../../middleware/rate-limit.ts';
 import { prefetchCacheRead } from '../../middleware/request-cache.ts';
-import { partnerSignature } from '../docs/error-responses.ts';
 import { partnersCacheGroup } from '../partners/partners.service.ts';
 import {
   isPartnerId,
