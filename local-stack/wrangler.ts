@@ -2,7 +2,7 @@
 // Node 24 whatever `node` is first on PATH), with nothing that phones home, so it works offline.
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -20,11 +20,14 @@ export function wranglerCommand(args: string[]): { command: string; args: string
 /**
  * The network calls wrangler makes unasked: usage metrics, error reports, and (in dev) the
  * `request.cf` sample from workers.cloudflare.com, which offline would only print a warning.
+ * PATH starts with our Node's folder, so wrangler.toml's build command (`node ...ts`) runs on the
+ * Node that runs wrangler, whatever older `node` the machine has first on its PATH.
  */
 export const offlineWranglerEnv: Record<string, string> = {
   WRANGLER_SEND_METRICS: 'false',
   WRANGLER_SEND_ERROR_REPORTS: 'false',
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  PATH: [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter),
 };
 
 /** `--var NAME:VALUE` for each variable; wrangler splits on the first colon only. */
@@ -54,6 +57,8 @@ export interface WorkerBuild {
   compatibilityFlags: string[];
   /** wrangler.toml's [vars], which the deployed Worker gets. */
   vars: Record<string, string>;
+  /** wrangler.toml's `[assets] directory`, absolute: files served as they are, before the Worker. */
+  assetsDirectory: string | undefined;
 }
 
 /**
@@ -77,5 +82,9 @@ export async function buildWorker(outDir: string, script?: string): Promise<Work
     vars: Object.fromEntries(
       Object.entries(config.vars).map(([name, value]) => [name, String(value)]),
     ),
+    assetsDirectory:
+      config.assets?.directory === undefined
+        ? undefined
+        : resolve(projectRoot, config.assets.directory),
   };
 }

@@ -2,9 +2,12 @@
 // Deno.serve, which compresses responses natively once asked (off by default since Deno 2.8,
 // denoland/deno#35486). npm packages come from node_modules (package.json makes Deno use it), so no
 // download happens. A bad variable stops start-up, naming it.
+import { Hono } from 'hono';
+import { serveStatic } from 'hono/serve-static';
 import { createApp } from '../app.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { createSharedDeps } from '../deps.ts';
+import { docsAssetsPath } from '../modules/docs/docs-page.ts';
 import { listenOptions } from './listen.ts';
 
 // The few Deno APIs used here, declared locally so src/ type-checks without Deno's types.
@@ -13,6 +16,8 @@ interface DenoServeInfo {
 }
 declare const Deno: {
   env: { toObject(): Record<string, string> };
+  stat(path: URL): Promise<{ isFile: boolean }>;
+  open(path: URL): Promise<{ readable: ReadableStream<Uint8Array> }>;
   exit(code: number): never;
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   serve(
@@ -41,6 +46,22 @@ const { config, listen } = start();
 const deps = createSharedDeps(config);
 const app = createApp(deps);
 
+// The /docs page's script and styles (static/, filled by local-stack/docs-assets.ts), served ahead
+// of the app as Workers serves its static assets: no log line, no rate limit. Anything else, and
+// a file that is not there, goes to the app. serveStatic has already refused `..` in the path.
+const staticRoot = new URL('../../static/', import.meta.url);
+const docsAsset = async (path: string) => {
+  const file = new URL(`.${path}`, staticRoot);
+  const found = await Deno.stat(file).then(
+    (info) => info.isFile,
+    () => false,
+  );
+  return found ? (await Deno.open(file)).readable : null;
+};
+const withDocsAssets = new Hono<{ Bindings: DenoServeInfo }>()
+  .use(`${docsAssetsPath}/*`, serveStatic({ root: '/', getContent: docsAsset }))
+  .all('*', (c) => app.fetch(c.req.raw, c.env));
+
 const server = Deno.serve(
   {
     hostname: listen.hostname,
@@ -51,7 +72,7 @@ const server = Deno.serve(
     },
   },
   // The connection info goes in as the bindings: per-client rate limits read the peer address there.
-  (request, info) => app.fetch(request, info),
+  (request, info) => withDocsAssets.fetch(request, info),
 );
 
 function shutdown(signal: string): void {

@@ -1,6 +1,7 @@
 // Secure headers and CORS. An API answers JSON, so its CSP forbids everything; the one HTML page
-// (/docs) styles itself with the per-request nonce. CORS allows only the configured origins and
-// never reflects an arbitrary one.
+// (/docs, the interactive reference) may run scripts from this origin and the inline one carrying
+// the per-request nonce, style itself, and call this origin only. CORS allows only the configured
+// origins and never reflects an arbitrary one.
 
 import { cors as honoCors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
@@ -22,19 +23,32 @@ const commonHeaders = {
 } as const;
 
 /**
- * Secure headers for every answer. The pages at `stylePaths` get a per-request nonce for their
- * inline style; every other answer gets a fixed policy, built once, since a nonce costs a random
- * draw and a new header string on each request.
+ * What the reference at /docs needs (src/modules/docs/docs-page.ts). Scripts: Scalar's build from
+ * this origin and the inline module that starts it, which carries the request's nonce; nothing
+ * else runs (no eval: Scalar's validator only probes for it and does without). Styles: Scalar
+ * also inserts <style> elements of its own without a nonce (its theme, its toasts) and writes
+ * `style` attributes, so inline styles are allowed here; with no font, image or connection
+ * allowed off this origin, a style can load nothing from elsewhere. Its "try it" calls this
+ * origin only.
  */
-export const securityHeaders = (stylePaths: readonly string[]) => {
+const docsPolicy = {
+  ...commonPolicy,
+  scriptSrc: ["'self'", NONCE],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  connectSrc: ["'self'"],
+};
+
+/**
+ * Secure headers for every answer. The pages at `docsPaths` get the reference's policy with a
+ * per-request script nonce; every other answer gets a fixed policy, built once, since a nonce
+ * costs a random draw and a new header string on each request.
+ */
+export const securityHeaders = (docsPaths: readonly string[]) => {
   const fixed = secureHeaders({ contentSecurityPolicy: commonPolicy, ...commonHeaders });
-  const styled = secureHeaders({
-    contentSecurityPolicy: { ...commonPolicy, styleSrc: [NONCE] },
-    ...commonHeaders,
-  });
-  const paths = new Set(stylePaths);
+  const docs = secureHeaders({ contentSecurityPolicy: docsPolicy, ...commonHeaders });
+  const paths = new Set(docsPaths);
   return createMiddleware<AppEnv>((c, next) =>
-    paths.has(c.req.path) ? styled(c, next) : fixed(c, next),
+    paths.has(c.req.path) ? docs(c, next) : fixed(c, next),
   );
 };
 

@@ -1,15 +1,18 @@
 // What every server entry (Deno, Node) must do, run against the real entry file in its own
-// process: serve the app against a local stack, answer from the database, compress, stop cleanly
-// on SIGTERM, and refuse to start with a message naming a missing variable.
+// process: serve the app against a local stack, answer from the database, compress, serve the
+// /docs page's assets, stop cleanly on SIGTERM, and refuse to start with a message naming a
+// missing variable.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDocsAssets } from '../../local-stack/docs-assets.ts';
 import { type LocalStack, startLocalStack } from '../../local-stack/stack.ts';
 import { migrateDatabase } from '../../src/entries/migrate.ts';
 import { seedDatabase, seedUsers } from '../../src/entries/seed.ts';
+import { docsBundleUrl } from '../../src/modules/docs/docs-page.ts';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 const startTimeoutMs = 30_000;
@@ -103,6 +106,8 @@ export function describeServedEntry(runtime: string, entry: EntryCommand): void 
       });
       await migrateDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
       await seedDatabase(stack.env.TURSO_DATABASE_URL, stack.env.TURSO_AUTH_TOKEN);
+      // What `npm run build` puts in static/, which this run may not have done.
+      await ensureDocsAssets();
       served = await serve(entry, vars());
     }, 60_000);
 
@@ -147,6 +152,26 @@ export function describeServedEntry(runtime: string, entry: EntryCommand): void 
       expect(response.headers.get('content-encoding')).toBe('gzip');
       const document = (await response.json()) as { openapi: string };
       expect(document.openapi).toMatch(/^3\.1/);
+    });
+
+    it('serves the /docs page and, from static/, the script it loads', async () => {
+      const page = await fetch(`${served.url}/docs`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(`from '${docsBundleUrl}'`);
+
+      const bundle = await fetch(`${served.url}${docsBundleUrl}`, {
+        headers: { 'accept-encoding': 'gzip' },
+      });
+      expect(bundle.status).toBe(200);
+      expect(bundle.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
+      expect(bundle.headers.get('content-encoding')).toBe('gzip');
+      expect(await bundle.text()).toContain('createApiReference');
+      // Served ahead of the app, as Workers serves its static assets: not metered.
+      expect(bundle.headers.get('ratelimit-limit')).toBeNull();
+
+      const missing = await fetch(`${served.url}${docsBundleUrl.replace('.js', '-missing.js')}`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
     });
 
     it('stops cleanly on SIGTERM', async () => {

@@ -37,7 +37,7 @@ import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { type SmtpInbox, startSmtpInbox } from '../../support/smtp-inbox.ts';
 import { login, register } from './identity.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis-server.ts';
-import type { E2eWorker } from './worker.ts';
+import { type E2eWorker, miniflareAssets } from './worker.ts';
 import { WorkerLogs } from './worker-logs.ts';
 
 export const publicAppUrl = 'https://app.example.com';
@@ -174,6 +174,7 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       modulesRoot: dirname(bundle.bundlePath),
       compatibilityDate: bundle.compatibilityDate,
       compatibilityFlags: bundle.compatibilityFlags,
+      ...miniflareAssets(bundle),
       host: '127.0.0.1',
       port: 0,
       bindings: {
@@ -205,6 +206,7 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
     return {
       fetch: (path: string, init?: RequestInit): Promise<Response> =>
         mf.dispatchFetch(new URL(path, edgeDirect), init),
+      url: mfUrl,
       logs,
       redis,
       stackEnv,

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { Miniflare, type RequestInit, type Response } from 'miniflare';
 import { inject } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local-stack/stack.ts';
+import type { WorkerBuild } from '../../../local-stack/wrangler.ts';
 import { migrateDatabase } from '../../../src/entries/migrate.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis-server.ts';
 import { WorkerLogs } from './worker-logs.ts';
@@ -15,6 +16,8 @@ import { WorkerLogs } from './worker-logs.ts';
 export interface E2eWorker {
   /** Sends a request to the Worker; `path` is resolved against its origin. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Where Miniflare listens on 127.0.0.1, for clients that need a socket (a browser). */
+  url: URL;
   /** What the Worker logged, line by line. */
   logs: WorkerLogs;
   /** The Redis behind the stack's Upstash REST server, to stop and restart. */
@@ -25,6 +28,20 @@ export interface E2eWorker {
 }
 
 const workerOrigin = 'https://api.e2e.test';
+
+/**
+ * wrangler.toml's static assets (the /docs page's script), served as a deployment serves them:
+ * a file that exists is answered before the Worker runs, anything else goes to the Worker.
+ */
+export function miniflareAssets(worker: WorkerBuild) {
+  if (worker.assetsDirectory === undefined) return {};
+  return {
+    assets: {
+      directory: worker.assetsDirectory,
+      routerConfig: { has_user_worker: true },
+    },
+  };
+}
 
 export interface E2eWorkerOptions {
   /** Extra Worker variables (CORS_ORIGINS, MAX_BODY_BYTES, RATE_LIMIT_GENERAL, ...). */
@@ -74,6 +91,7 @@ export async function startE2eWorker(options: E2eWorkerOptions = {}): Promise<E2
       modulesRoot: dirname(worker.bundlePath),
       compatibilityDate: worker.compatibilityDate,
       compatibilityFlags: worker.compatibilityFlags,
+      ...miniflareAssets(worker),
       bindings: {
         ...worker.vars,
         ...stack.env,
@@ -91,10 +109,11 @@ export async function startE2eWorker(options: E2eWorkerOptions = {}): Promise<E2
       },
     });
     cleanups.push(() => mf.dispose());
-    await mf.ready;
+    const url = await mf.ready;
 
     return {
       fetch: (path, init) => mf.dispatchFetch(new URL(path, workerOrigin), init),
+      url,
       logs,
       redis,
       stackEnv: stack.env,
