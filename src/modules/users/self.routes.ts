@@ -22,7 +22,7 @@ export const updateUserRoute = createRoute({
   path: '/v1/users/{id}',
   operationId: 'updateUserName',
   tags: ['Users'],
-  summary: 'Rename yourself',
+  summary: 'Rename a user by id (yourself, or anyone as an administrator)',
   description:
     'The same as PATCH /v1/me, addressed by id: only the user themselves (or an administrator) ' +
     'may, and only the name can change. Any other field, such as role or email, is refused.',
