@@ -3,8 +3,6 @@
 // the modules' routes.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { except } from 'hono/combine';
-import { timing } from 'hono/timing';
 import type { AppEnv } from './app-env.ts';
 import { type Deps, forRequest, type SharedDeps } from './deps.ts';
 import { type EdgeJobs, registerJobDeliveries } from './jobs/deliveries.ts';
@@ -51,13 +49,6 @@ const edgeJobs: EdgeJobs = (deps: Deps) => ({
   'maintenance.housekeeping': housekeepingJob(deps),
 });
 
-// Probes answer whatever the load; QStash proves itself by signature, from addresses shared by
-// every QStash customer, and a refused delivery only comes back later.
-const probes = ['/health', '/health/*'];
-const jobDeliveries = ['/jobs/*'];
-// Partners deliver from many addresses and in bursts: their own policy counts per partner.
-const partnerWebhooks = ['/webhooks/*'];
-
 export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -67,32 +58,29 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   });
   app.use('*', requestId());
   app.use('*', requestLog());
-  // Server-Timing: a browser's developer tools show how long the server took.
-  app.use('*', timing({ totalDescription: 'Total' }));
   if (options.compress) app.use('*', options.compress);
   app.use('*', securityHeaders([docsPagePath]));
   app.use('*', corsPolicy(deps.config.CORS_ORIGINS));
   app.use('*', bodyLimit(deps.config.MAX_BODY_BYTES));
+  // Probes and QStash's deliveries answer here, before the deadline and the metering: Hono stops
+  // at the first handler that answers, so nothing registered below runs for them.
+  const probed = app.route('/', healthRoutes);
+  registerJobDeliveries(app, edgeJobs);
   // A job runs as long as QStash waits; everything else answers within REQUEST_TIMEOUT_MS.
-  app.use(
-    '*',
-    except([...probes, ...jobDeliveries], requestDeadline(deps.config.REQUEST_TIMEOUT_MS)),
-  );
+  app.use('*', requestDeadline(deps.config.REQUEST_TIMEOUT_MS));
+  // Partners deliver from many addresses and in bursts: their own policy counts per partner.
+  const withWebhooks = probed.route('/', webhooksRoutes);
   // The credential reads and each route's own prefetches leave with the general rate limit's
   // check, in one Redis round trip: they are issued in the same tick, right before it.
-  const metered = (...middleware: MiddlewareHandler<AppEnv>[]) =>
-    except([...probes, ...jobDeliveries, ...partnerWebhooks], ...middleware);
-  app.use('*', metered(prefetchTokenRevocation(), prefetchApiKey()));
+  app.use('*', prefetchTokenRevocation());
+  app.use('*', prefetchApiKey());
   for (const { path, handler } of [...authPrefetches, ...usersPrefetches]) app.use(path, handler);
-  app.use('*', metered(rateLimit('general')));
+  app.use('*', rateLimit('general'));
   // It writes the usage of API-key requests once their status is known.
   app.use('*', recordApiKeyUsage());
 
-  registerJobDeliveries(app, edgeJobs);
   if (deps.config.APP_ENV === 'test') app.route('/', diagnosticsRoutes);
-  const routes = app
-    .route('/', healthRoutes)
-    .route('/', webhooksRoutes)
+  const routes = withWebhooks
     .route('/', authRoutes)
     .route('/', usersRoutes)
     .route('/', apiKeysRoutes)

@@ -14,16 +14,6 @@ function appWithEcho(overrides: Record<string, string> = {}) {
   return { app, logLines };
 }
 
-describe('Server-Timing', () => {
-  it('tells the client how long the server took, errors included', async () => {
-    const { app } = appWithEcho();
-    for (const path of ['/echo', '/nowhere']) {
-      const timing = (await app.request(path)).headers.get('Server-Timing');
-      expect(timing).toMatch(/^total;dur=\d+(\.\d+)?;desc="Total"$/);
-    }
-  });
-});
-
 describe('request id', () => {
   it('keeps a well-formed incoming X-Request-Id and echoes it', async () => {
     const { app } = appWithEcho();
