@@ -19,7 +19,7 @@ let stack: LocalStack;
 const answering: Server[] = [];
 
 beforeAll(async () => {
-  stack = await startTestStack({ redisDb: 9 });
+  stack = await startTestStack({ redisDb: 5 });
 });
 
 afterAll(async () => {

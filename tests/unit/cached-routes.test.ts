@@ -14,7 +14,7 @@ let stack: LocalStack;
 let proxy: Awaited<ReturnType<typeof countingRedisProxy>>;
 
 beforeAll(async () => {
-  stack = await startTestStack({ redisDb: 10, migrate: true });
+  stack = await startTestStack({ redisDb: 5, migrate: true });
   proxy = await countingRedisProxy(stack.env.UPSTASH_REDIS_REST_URL);
 });
 

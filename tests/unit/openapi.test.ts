@@ -492,7 +492,7 @@ describe('the document against the app', () => {
   let operations: Described[];
 
   beforeAll(async () => {
-    stack = await startTestStack({ redisDb: 11, migrate: true });
+    stack = await startTestStack({ redisDb: 13, migrate: true });
     const unmetered = '100000/1m';
     ({ app, deps } = appOnStack(stack.env, {
       RATE_LIMIT_GENERAL: unmetered,
