@@ -7,6 +7,7 @@ import type { DescribeResult, SqlValue, Stmt, StmtResult, WireCol, WireError } f
 import { toWireValue } from './protocol.ts';
 import { parameterNames, splitStatements } from './sql-text.ts';
 import {
+  argsInvalid,
   manyStatements,
   noStatement,
   type Outcome,
@@ -31,6 +32,55 @@ export function stmtShapeError(stmt: ResolvedStmt): WireError | undefined {
   if (statements.length > 1) return manyStatements;
   if (stmt.args.length > 0 && stmt.namedArgs.length > 0) return positionalAndNamed;
   return undefined;
+}
+
+/**
+ * The argument sqld binds to one parameter index (libsql-server, src/query.rs): an index named
+ * `?NNN` takes positional argument NNN, one with another name takes the named argument spelled
+ * as in the SQL or else without its prefix, an unnamed one takes the positional argument at its
+ * index. So positional arguments never reach a name and named arguments never reach a number.
+ */
+function argumentFor(
+  name: string | null,
+  index: number,
+  args: SqlValue[],
+  named: Map<string, SqlValue> | undefined,
+): SqlValue | undefined {
+  if (name === null || name.startsWith('?')) {
+    return named ? undefined : args[(name === null ? index : Number(name.slice(1))) - 1];
+  }
+  if (named?.has(name)) return named.get(name);
+  return named?.get(name.slice(1));
+}
+
+/**
+ * The values to bind, by parameter index. More arguments than parameters, or a parameter without
+ * one, fail the statement as in sqld; only EXPLAIN leaves a missing one NULL. Resolved here rather
+ * than by the driver, which aborts the whole process when handed names for a statement that also
+ * has a bare `?`.
+ */
+function bindArgs(stmt: ResolvedStmt): Outcome<SqlValue[]> {
+  const names = parameterNames(stmt.sql);
+  const named =
+    stmt.namedArgs.length > 0
+      ? new Map(stmt.namedArgs.map((arg) => [arg.name, arg.value]))
+      : undefined;
+  const given = named?.size ?? stmt.args.length;
+  if (given > names.length) {
+    const detail = `too many parameters, expected ${names.length} found ${given}`;
+    return { ok: false, error: argsInvalid(detail) };
+  }
+  const isExplain = explainPrefix.test(stmt.sql);
+  const values: SqlValue[] = [];
+  for (const [offset, name] of names.entries()) {
+    const value = argumentFor(name, offset + 1, stmt.args, named);
+    if (value === undefined && !isExplain) {
+      const detail = `value for parameter ${name ?? offset + 1} not found`;
+      return { ok: false, error: argsInvalid(detail) };
+    }
+    values.push(value ?? null);
+  }
+  return { ok: true, value: values };
 }
 
 export class SqlConnection {
@@ -113,21 +163,6 @@ export class SqlConnection {
     }
   }
 
-  /**
-   * Arguments by parameter index. Named arguments are resolved here, as sqld does (a name given
-   * without its :, @ or $ prefix matches any of them), because the driver aborts the whole
-   * process when handed names for a statement that also has a bare `?`.
-   */
-  #bind(stmt: ResolvedStmt): SqlValue[] {
-    if (stmt.namedArgs.length === 0) return stmt.args;
-    const byName = new Map(
-      stmt.namedArgs.map((arg) => [arg.name.replace(/^[:@$]/, ''), arg.value] as const),
-    );
-    return parameterNames(stmt.sql).map((name) =>
-      name === null ? null : (byName.get(name.slice(1)) ?? null),
-    );
-  }
-
   #readCounters(): [bigint, bigint, bigint] {
     // all() and not get(): get() leaves the statement active, which keeps COMMIT from running.
     const [counters] = this.#counters.raw(true).all([]) as [bigint, bigint, bigint][];
@@ -155,16 +190,17 @@ export class SqlConnection {
   }
 
   #run(prepared: Prepared, stmt: ResolvedStmt, started: number): Outcome<StmtResult> {
+    const bound = bindArgs(stmt);
+    if (!bound.ok) return bound;
     const [, , changesBefore] = this.#readCounters();
-    const bound = this.#bind(stmt);
     let cols: WireCol[] = [];
     let rows: SqlValue[][] = [];
     try {
       if (prepared.reader) {
-        rows = prepared.raw(true).all(bound) as SqlValue[][];
+        rows = prepared.raw(true).all(bound.value) as SqlValue[][];
         cols = prepared.columns().map((col) => ({ name: col.name, decltype: col.type }));
       } else {
-        prepared.run(bound);
+        prepared.run(bound.value);
       }
     } catch (error) {
       return { ok: false, error: stepFailure(error) };

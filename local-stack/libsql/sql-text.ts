@@ -3,7 +3,8 @@
 // `execute` of several statements as sqld does, and to run a `sequence` one statement at a time
 // (a statement that meets a lock is retried alone, never the ones before it).
 
-const wordPattern = /[A-Za-z_][A-Za-z0-9_$]*/y;
+// SQLite's identifier characters: letters, digits, `_`, `$` and every non-ASCII character.
+const wordPattern = /[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/y;
 
 /** Index just past a quoted token starting at `start`; a doubled closing quote is an escape. */
 function skipQuoted(sql: string, start: number, close: string): number {
@@ -76,7 +77,8 @@ type Token =
   | { kind: 'semicolon'; at: number }
   | { kind: 'other' };
 
-const paramPattern = /[?][0-9]*|[:@$][A-Za-z0-9_$]+/y;
+/** `?`, `?NNN`, or a prefix and a name, which may hold Tcl's `::` and end in `(...)` as in SQLite. */
+const paramPattern = /[?][0-9]*|[:@$#](?:[\w$\u0080-\uffff]|::)+(?:\([^\s)]*\))?/y;
 
 function matchAt(pattern: RegExp, sql: string, index: number): string | undefined {
   pattern.lastIndex = index;
@@ -141,26 +143,27 @@ export function splitStatements(sql: string): string[] {
 }
 
 /**
- * The parameters of one statement by index - 1, numbered as SQLite numbers them: `?NNN` takes
- * index NNN, a bare `?` or a new name takes the next index, a repeated name reuses its index.
- * Each entry is the name with its prefix (":id", "?3"), or null for a bare `?`.
+ * The parameters of one statement by index - 1, numbered as SQLite numbers them: a bare `?` takes
+ * the largest index so far + 1, `?NNN` takes index NNN, a new name takes the largest index so far
+ * + 1 and a repeated name its first index. Each entry is what sqlite3_bind_parameter_name gives
+ * for that index: the first name that took it, with its prefix (":id", "?3"), or null when only a
+ * bare `?` (or nothing, in a gap below a `?NNN`) took it.
  */
 export function parameterNames(sql: string): (string | null)[] {
   const names: (string | null)[] = [];
-  const indexByName = new Map<string, number>();
+  const seen = new Set<string>();
   for (const token of tokens(sql)) {
     if (token.kind !== 'param') continue;
     const name = token.text;
     if (name === '?') {
       names.push(null);
-    } else if (name.startsWith('?')) {
-      const index = Number(name.slice(1));
-      while (names.length < index) names.push(null);
-      names[index - 1] = name;
-    } else if (!indexByName.has(name)) {
-      names.push(name);
-      indexByName.set(name, names.length);
+      continue;
     }
+    if (seen.has(name)) continue;
+    const index = name.startsWith('?') ? Number(name.slice(1)) : names.length + 1;
+    while (names.length < index) names.push(null);
+    names[index - 1] ??= name;
+    seen.add(name);
   }
   return names;
 }

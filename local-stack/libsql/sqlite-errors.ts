@@ -69,3 +69,8 @@ export const positionalAndNamed: WireError = {
   message: 'Specifying both positional and named arguments is not supported',
   code: 'ARGS_BOTH_POSITIONAL_AND_NAMED',
 };
+
+/** Arguments that do not fit the statement's parameters (too many, or one without a value). */
+export function argsInvalid(detail: string): WireError {
+  return { message: `Arguments do not match SQL parameters: ${detail}`, code: 'ARGS_INVALID' };
+}

@@ -1,13 +1,17 @@
 // The QStash REST API as @upstash/qstash calls it: Bearer auth on every call, then one route per
-// endpoint. Destinations are URLs embedded in the path (`/v2/publish/https://host/path?query`), so
-// publish-style routes take the rest of the path and the query string as the destination.
+// endpoint. Destinations are URLs embedded in the path (`/v2/publish/https://host/path?query`) or
+// URL group names, so publish-style routes take the rest of the path and the query string as the
+// destination.
 import { timingSafeEqual } from 'node:crypto';
 import type { ApiContext } from './context.ts';
 import { errorResponse } from './responses.ts';
+import * as flowControl from './routes-flow-control.ts';
+import * as logs from './routes-logs.ts';
 import * as messages from './routes-messages.ts';
 import * as publishing from './routes-publish.ts';
 import * as queues from './routes-queues.ts';
 import * as schedules from './routes-schedules.ts';
+import * as urlGroups from './routes-url-groups.ts';
 
 type Handler = () => Response | Promise<Response>;
 
@@ -124,6 +128,48 @@ export function createApi(context: ApiContext, token: string) {
           GET: () => schedules.getSchedule(context, id),
           DELETE: () => schedules.deleteSchedule(context, id),
         });
+      case 'topics':
+        if (segments.length === 2) {
+          return byMethod(request, { GET: () => urlGroups.listUrlGroups(context) });
+        }
+        if (!id) return notFound();
+        if (segments.length === 4 && action === 'endpoints') {
+          return byMethod(request, {
+            POST: () => urlGroups.addEndpoints(context, id, request),
+            DELETE: () => urlGroups.removeEndpoints(context, id, request),
+          });
+        }
+        if (segments.length !== 3) return notFound();
+        return byMethod(request, {
+          GET: () => urlGroups.getUrlGroup(context, id),
+          DELETE: () => urlGroups.deleteUrlGroup(context, id),
+        });
+      case 'events':
+      case 'logs':
+        if (segments.length !== 2) return notFound();
+        return byMethod(request, {
+          GET: () => logs.listLogs(context, params, resource === 'events' ? 'events' : 'logs'),
+        });
+      case 'globalParallelism':
+        if (segments.length !== 2) return notFound();
+        return byMethod(request, { GET: () => flowControl.getGlobalParallelism(context) });
+      case 'flowControl': {
+        if (!id) return notFound();
+        const key = decodeURIComponent(id);
+        if (segments.length === 3) {
+          return byMethod(request, { GET: () => flowControl.getFlowControl(context, key) });
+        }
+        if (segments.length !== 4) return notFound();
+        const flowActions: Record<string, Handler> = {
+          pause: () => flowControl.setFlowControlPaused(context, key, true),
+          resume: () => flowControl.setFlowControlPaused(context, key, false),
+          pin: () => flowControl.pinFlowControl(context, key, params),
+          unpin: () => flowControl.unpinFlowControl(context, key, params),
+          resetRate: () => flowControl.resetFlowControlRate(context, key),
+        };
+        const handler = action === undefined ? undefined : flowActions[action];
+        return handler ? byMethod(request, { POST: handler }) : notFound();
+      }
       default:
         return notFound();
     }

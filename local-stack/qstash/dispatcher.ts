@@ -1,13 +1,17 @@
 // The delivery engine. Pending messages live in the store; `pump` starts every attempt that is due
-// (honouring queue FIFO and parallelism, flow-control parallelism and a global in-flight bound),
-// fires due schedules, and arms one timer for the next due time. Each finished attempt is settled
-// in the store (delivered, retried later, or moved to the DLQ with its failure callback) before
-// the next pump, so a crash at any point leaves at worst a repeated delivery, never a lost one.
+// (honouring queue FIFO and parallelism, flow-control pause, parallelism and rate, and a global
+// in-flight bound), fires due schedules, and arms one timer for the next due time. Each finished
+// attempt is settled in the store (delivered, retried later, or moved to the DLQ with its failure
+// callback) and logged before the next pump, so a crash at any point leaves at worst a repeated
+// delivery, never a lost one.
 import { randomInt } from 'node:crypto';
 import { callbackBody, callbackMessage } from './callbacks.ts';
 import { nextRunAfter } from './cron.ts';
 import { type DeliveryOutcome, deliver, isDelivered } from './delivery.ts';
-import { newMessage, type StoredMessage } from './model.ts';
+import { fanOut } from './destinations.ts';
+import { currentWindow, emptyRecord, limitsByKey } from './flow-control.ts';
+import { addMessage, logEvent, outcomeDetails } from './message-log.ts';
+import { type FlowControlRecord, newMessage, type StoredMessage } from './model.ts';
 import { compileRetryDelay, defaultBackoffMs } from './retry-delay.ts';
 import type { BrokerStore } from './store.ts';
 
@@ -65,28 +69,36 @@ export function createDispatcher({
     if (outcome.kind === 'aborted') return;
     const at = now();
     const { settings, messageId } = message;
+    const details = outcomeDetails(outcome);
     // QStash calls Upstash-Callback after every attempt, failed ones included ("the callback
     // might be called multiple times for each retry"), so receivers must check `status`.
     const notifyCallback = () => {
       if (settings.callback === undefined) return;
       const body = callbackBody(message, outcome);
-      store.insertMessage(callbackMessage(settings.callback, settings.callbackHeader, body, at));
+      addMessage(store, callbackMessage(settings.callback, settings.callbackHeader, body, at), at);
     };
     if (isDelivered(outcome)) {
       store.transaction(() => {
-        if (store.deleteMessage(messageId)) notifyCallback();
+        if (!store.deleteMessage(messageId)) return;
+        logEvent(store, 'DELIVERED', message, at, details);
+        notifyCallback();
       });
       return;
     }
     if (message.retried < settings.maxRetries && !nonRetryable(outcome)) {
       store.transaction(() => {
         const next = at + retryDelayMs(message, outcome);
-        if (store.scheduleRetry(messageId, message.retried + 1, next)) notifyCallback();
+        if (!store.scheduleRetry(messageId, message.retried + 1, next)) return;
+        logEvent(store, 'ERROR', message, at, details);
+        logEvent(store, 'RETRY', message, at, { nextDeliveryTime: next });
+        notifyCallback();
       });
       return;
     }
     store.transaction(() => {
       if (!store.deleteMessage(messageId)) return;
+      logEvent(store, 'ERROR', message, at, details);
+      logEvent(store, 'FAILED', message, at, details.error ? { error: details.error } : {});
       notifyCallback();
       const dlqId = `${at}-${randomInt(1_000_000_000)}`;
       const response =
@@ -96,13 +108,22 @@ export function createDispatcher({
       store.insertDlq({ dlqId, message, response, failedAt: at });
       if (settings.failureCallback === undefined) return;
       const body = callbackBody(message, outcome, dlqId);
-      store.insertMessage(
-        callbackMessage(settings.failureCallback, settings.failureCallbackHeader, body, at),
+      const failureCallback = callbackMessage(
+        settings.failureCallback,
+        settings.failureCallbackHeader,
+        body,
+        at,
       );
+      addMessage(store, failureCallback, at);
     });
   }
 
-  function start(message: StoredMessage): void {
+  /** `flow` is the key's record with this activation counted, stored with the ACTIVE event. */
+  function start(message: StoredMessage, flow: FlowControlRecord | undefined, at: number): void {
+    store.transaction(() => {
+      if (flow) store.putFlowControl(flow);
+      logEvent(store, 'ACTIVE', message, at);
+    });
     const controller = new AbortController();
     const flight: Flight = {
       controller,
@@ -119,13 +140,24 @@ export function createDispatcher({
       });
   }
 
+  /** A schedule whose URL group is gone, or has no endpoints left, fires nothing. */
   function fireDueSchedules(at: number): void {
     for (const schedule of store.listSchedules()) {
       if (schedule.paused || schedule.nextRunAt === undefined || schedule.nextRunAt > at) continue;
       const settings = { ...schedule.settings, scheduleId: schedule.scheduleId };
+      const group =
+        settings.urlGroup === undefined ? undefined : store.getUrlGroup(settings.urlGroup);
+      const destinations =
+        settings.urlGroup === undefined
+          ? [settings]
+          : group
+            ? fanOut(settings, { kind: 'urlGroup', group })
+            : [];
       store.transaction(() => {
         if (settings.queueName !== undefined) store.ensureQueue(settings.queueName, at);
-        store.insertMessage(newMessage(settings, schedule.body, at, at + schedule.delayMs));
+        for (const each of destinations) {
+          addMessage(store, newMessage(each, schedule.body, at, at + schedule.delayMs), at);
+        }
         store.recordScheduleRun(schedule.scheduleId, at, nextRunAfter(schedule.cron, at));
       });
     }
@@ -153,8 +185,11 @@ export function createDispatcher({
         flowCounts.set(flight.flowKey, (flowCounts.get(flight.flowKey) ?? 0) + 1);
       }
     }
+    const messages = store.listMessages();
+    const records = new Map(store.listFlowControls().map((record) => [record.key, record]));
+    const limits = limitsByKey(messages, [...records.values()]);
     let wakeAt = nextScheduleRun();
-    for (const message of store.listMessages()) {
+    for (const message of messages) {
       const { queueName, flowControl } = message.settings;
       // A queue message may start only among the first `parallelism` pending ones of its queue:
       // messages still in flight hold their places, which is what keeps delivery FIFO.
@@ -170,12 +205,26 @@ export function createDispatcher({
         continue;
       }
       if (inFlight.size >= maxInFlight) continue;
-      if (flowControl?.parallelism !== undefined) {
-        const running = flowCounts.get(flowControl.key) ?? 0;
-        if (running >= flowControl.parallelism) continue;
-        flowCounts.set(flowControl.key, running + 1);
+      const flowKey = flowControl?.key;
+      const flow = flowKey === undefined ? undefined : limits.get(flowKey);
+      let record: FlowControlRecord | undefined;
+      if (flowKey !== undefined && flow !== undefined) {
+        if (flow.paused) continue;
+        const running = flowCounts.get(flowKey) ?? 0;
+        if (flow.parallelism !== undefined && running >= flow.parallelism) continue;
+        record = records.get(flowKey) ?? emptyRecord(flowKey);
+        if (flow.rate !== undefined) {
+          const window = currentWindow(record, flow.period, at);
+          if (window.count >= flow.rate) {
+            wakeAt = Math.min(wakeAt, window.end);
+            continue;
+          }
+          record = { ...record, rateCount: window.count + 1, ratePeriodStart: window.start };
+        }
+        records.set(flowKey, record);
+        flowCounts.set(flowKey, running + 1);
       }
-      start(message);
+      start(message, record, at);
     }
     clearTimeout(timer);
     if (Number.isFinite(wakeAt)) {
@@ -187,6 +236,12 @@ export function createDispatcher({
   return {
     /** Re-evaluates what is due now; call after any change to messages, queues or schedules. */
     pump,
+    maxInFlight,
+    /** Attempts in flight: all of them, or those of one flow-control key. */
+    running(flowKey?: string): number {
+      if (flowKey === undefined) return inFlight.size;
+      return [...inFlight.values()].filter((flight) => flight.flowKey === flowKey).length;
+    },
     /** Stops in-flight attempts of messages that were removed from the store. */
     abort(messageIds: Iterable<string>): void {
       for (const id of messageIds) inFlight.get(id)?.controller.abort();

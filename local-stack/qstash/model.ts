@@ -1,5 +1,6 @@
-// What the broker stores about messages, DLQ entries, queues and schedules. Header maps use Go's
-// canonical names and value lists, as QStash's API shows them (`{"Content-Type": ["..."]}`).
+// What the broker stores about messages, DLQ entries, queues, schedules, URL groups, flow-control
+// keys and log events. Header maps use Go's canonical names and value lists, as QStash's API shows
+// them (`{"Content-Type": ["..."]}`).
 import { newId } from './ids.ts';
 
 export type HeaderMap = Record<string, string[]>;
@@ -8,7 +9,8 @@ export interface FlowControl {
   key: string;
   parallelism?: number;
   rate?: number;
-  period?: string;
+  /** The rate's window in seconds; QStash's default is one second. */
+  period?: number;
 }
 
 /** Everything a publish fixes about a message except its body. */
@@ -25,6 +27,9 @@ export interface MessageSettings {
   failureCallbackHeader?: HeaderMap;
   queueName?: string;
   scheduleId?: string;
+  /** Set on each message a URL-group publish fans out, and on a schedule whose destination is one. */
+  urlGroup?: string;
+  endpointName?: string;
   flowControl?: FlowControl;
   labels?: string[];
 }
@@ -72,6 +77,56 @@ export interface ScheduleRecord {
   createdAt: number;
   nextRunAt?: number;
   lastRunAt?: number;
+}
+
+export interface Endpoint {
+  name?: string;
+  url: string;
+}
+
+export interface UrlGroupRecord {
+  name: string;
+  endpoints: Endpoint[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What an operator set on a flow-control key, and the state of its current rate window. */
+export interface FlowControlRecord {
+  key: string;
+  paused: boolean;
+  pinnedParallelism?: number;
+  pinnedRate?: number;
+  /** Seconds. */
+  pinnedPeriod?: number;
+  /** Activations counted in the window that started at `ratePeriodStart` (ms). */
+  rateCount: number;
+  ratePeriodStart: number;
+}
+
+/** The states of QStash's logs, in the order a message goes through them. */
+export type LogState =
+  | 'CREATED'
+  | 'ACTIVE'
+  | 'DELIVERED'
+  | 'ERROR'
+  | 'RETRY'
+  | 'FAILED'
+  | 'CANCEL_REQUESTED'
+  | 'CANCELLED';
+
+/** One entry of the logs: the message as it was at that moment, and what happened to it. */
+export interface LogEvent {
+  time: number;
+  state: LogState;
+  messageId: string;
+  settings: MessageSettings;
+  body: Uint8Array;
+  error?: string;
+  nextDeliveryTime?: number;
+  responseStatus?: number;
+  responseHeader?: HeaderMap;
+  responseBody?: Uint8Array;
 }
 
 /** Go's textproto canonical form: "upstash-message-id" becomes "Upstash-Message-Id". */

@@ -40,6 +40,12 @@ export function validateName(name: string, what: string): Result<string> {
   return ok(name);
 }
 
+/** The client sends `period=1m` or `period=60s`; a bare number is taken as seconds. */
+function parsePeriodSeconds(text: string): number | undefined {
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  return ms !== undefined && ms >= 1000 ? Math.floor(ms / 1000) : undefined;
+}
+
 function parseFlowControl(
   key: string | null,
   value: string | null,
@@ -49,8 +55,9 @@ function parseFlowControl(
   for (const part of (value ?? '').split(',')) {
     const [name, raw] = part.split('=').map((s) => s.trim());
     if (!name) continue;
-    if (name === 'period' && raw) flow.period = raw;
-    else if ((name === 'parallelism' || name === 'rate') && raw && /^\d+$/.test(raw)) {
+    const periodSeconds = name === 'period' && raw ? parsePeriodSeconds(raw) : undefined;
+    if (periodSeconds !== undefined) flow.period = periodSeconds;
+    else if ((name === 'parallelism' || name === 'rate') && raw && /^[1-9]\d*$/.test(raw)) {
       flow[name] = Number(raw);
     } else return fail(400, `invalid Upstash-Flow-Control-Value: ${value}`);
   }
@@ -73,14 +80,16 @@ function optionalUrl(headers: Headers, name: string, what: string): Result<strin
   return validateUrl(value, what);
 }
 
+/**
+ * Reads a publish's Upstash-* headers. `destination` is what the path named, already resolved by
+ * the caller (a URL, or a URL group's name that the caller fans out): it becomes the settings' url
+ * and feeds content-based deduplication.
+ */
 export function parsePublish(
   destination: string,
   headers: Headers,
   body: Uint8Array,
 ): Result<ParsedPublish> {
-  const url = validateUrl(destination, 'destination');
-  if (!url.ok) return url;
-
   const header: HeaderMap = {};
   const callbackHeader: HeaderMap = {};
   const failureCallbackHeader: HeaderMap = {};
@@ -139,7 +148,7 @@ export function parsePublish(
 
   const labelText = headers.get('upstash-label');
   const settings: MessageSettings = {
-    url: url.value,
+    url: destination,
     method,
     header,
     maxRetries,

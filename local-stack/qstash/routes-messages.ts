@@ -1,6 +1,7 @@
-// Messages (get, cancel one or many) and the DLQ (list, get, delete, retry).
+// Messages (get, cancel one or many, each cancel logged) and the DLQ (list, get, delete, retry).
 import type { ApiContext } from './context.ts';
 import { hasFilter, matchesFilter } from './filters.ts';
+import { addMessage, cancelPending } from './message-log.ts';
 import { type DlqEntry, newMessage } from './model.ts';
 import { empty, errorResponse, json } from './responses.ts';
 import { dlqView, messageView } from './views.ts';
@@ -15,8 +16,9 @@ export function getMessage({ store }: ApiContext, id: string): Response {
   return message ? json(messageView(message)) : errorResponse(messageNotFound);
 }
 
-function cancel({ store, dispatcher }: ApiContext, ids: string[]): number {
-  const cancelled = store.transaction(() => ids.filter((id) => store.deleteMessage(id)));
+function cancel({ store, dispatcher, now }: ApiContext, ids: string[]): number {
+  const at = now();
+  const cancelled = store.transaction(() => cancelPending(store, ids, at));
   dispatcher.abort(cancelled);
   return cancelled.length;
 }
@@ -25,13 +27,17 @@ export function cancelMessage(context: ApiContext, id: string): Response {
   return cancel(context, [id]) === 1 ? json({ cancelled: 1 }) : errorResponse(messageNotFound);
 }
 
-/** With messageIds, those; with filters, every match; with neither, all pending messages. */
+/**
+ * With messageIds, those; with filters, every match; with neither (`{ all: true }`), all pending
+ * messages. `count`, which the client still sends, is ignored as QStash ignores it now: a filtered
+ * cancel takes every match in one call.
+ */
 export function cancelMessages(context: ApiContext, params: URLSearchParams): Response {
   const ids = params.getAll('messageIds');
   if (ids.length > 0) return json({ cancelled: cancel(context, ids) });
   const matching = context.store
     .listMessages()
-    .filter((message) => matchesFilter(params, { message, at: message.createdAt }))
+    .filter((message) => matchesFilter(params, { ...message, at: message.createdAt }))
     .map((message) => message.messageId);
   return json({ cancelled: cancel(context, matching) });
 }
@@ -54,7 +60,7 @@ function selectDlq({ store }: ApiContext, params: URLSearchParams): DlqPage {
     ({ entry }) =>
       !filtered ||
       matchesFilter(params, {
-        message: entry.message,
+        ...entry.message,
         at: entry.failedAt,
         ...(entry.response.status !== undefined && { responseStatus: entry.response.status }),
       }),
@@ -101,7 +107,7 @@ export function retryDlq(context: ApiContext, params: URLSearchParams): Response
       const again = newMessage(message.settings, message.body, at, at);
       if (message.settings.queueName !== undefined)
         store.ensureQueue(message.settings.queueName, at);
-      store.insertMessage(again);
+      addMessage(store, again, at);
       return [{ messageId: again.messageId }];
     }),
   );

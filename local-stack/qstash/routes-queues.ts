@@ -1,5 +1,6 @@
 // Queues: upsert (POST /v2/queues), list, get, delete, pause and resume.
 import { type ApiContext, isRecord, readJson } from './context.ts';
+import { cancelPending } from './message-log.ts';
 import { validateName } from './publish-request.ts';
 import { empty, errorResponse, json } from './responses.ts';
 import { queueView } from './views.ts';
@@ -39,14 +40,21 @@ export function getQueue({ store }: ApiContext, name: string): Response {
   return queue ? json(queueView(queue, store.queueLag(name))) : notFound(name);
 }
 
-export function deleteQueue({ store, dispatcher }: ApiContext, name: string): Response {
-  const pending = store
-    .listMessages()
-    .filter((message) => message.settings.queueName === name)
-    .map((message) => message.messageId);
-  const deleted = store.transaction(() => store.deleteQueue(name));
-  if (!deleted) return notFound(name);
-  dispatcher.abort(pending);
+/** Its pending messages go with it, logged as cancelled. */
+export function deleteQueue({ store, dispatcher, now }: ApiContext, name: string): Response {
+  const at = now();
+  const result = store.transaction(() => {
+    if (!store.getQueue(name)) return undefined;
+    const pending = store
+      .listMessages()
+      .filter((message) => message.settings.queueName === name)
+      .map((message) => message.messageId);
+    const cancelled = cancelPending(store, pending, at);
+    store.deleteQueue(name);
+    return cancelled;
+  });
+  if (result === undefined) return notFound(name);
+  dispatcher.abort(result);
   return empty();
 }
 

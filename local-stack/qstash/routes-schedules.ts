@@ -1,7 +1,9 @@
 // Schedules: create or update in place (POST /v2/schedules/{destination} with Upstash-Cron and an
-// optional Upstash-Schedule-Id), list, get, delete, pause and resume.
+// optional Upstash-Schedule-Id), list, get, delete, pause and resume. The destination is a URL or a
+// URL group, whose endpoints at each run get a message each.
 import type { ApiContext } from './context.ts';
 import { nextRunAfter, validateCron } from './cron.ts';
+import { resolveDestination } from './destinations.ts';
 import { newId } from './ids.ts';
 import type { ScheduleRecord } from './model.ts';
 import { parsePublish, validateName } from './publish-request.ts';
@@ -17,6 +19,8 @@ export async function createSchedule(
 ): Promise<Response> {
   const { store, dispatcher, now } = context;
   const body = new Uint8Array(await request.arrayBuffer());
+  const target = resolveDestination(store, destination);
+  if (!target.ok) return errorResponse(target.error);
   const parsed = parsePublish(destination, request.headers, body);
   if (!parsed.ok) return errorResponse(parsed.error);
   const cron = validateCron(request.headers.get('upstash-cron') ?? '');
@@ -37,7 +41,11 @@ export async function createSchedule(
   const schedule: ScheduleRecord = {
     scheduleId: id.value,
     cron: cron.value,
-    settings: { ...parsed.value.settings, ...(queueName !== null && { queueName }) },
+    settings: {
+      ...parsed.value.settings,
+      ...(queueName !== null && { queueName }),
+      ...(target.value.kind === 'urlGroup' && { urlGroup: target.value.group.name }),
+    },
     body,
     delayMs: parsed.value.delayMs,
     paused: existing?.paused ?? false,

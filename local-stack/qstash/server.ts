@@ -1,6 +1,7 @@
 // A local QStash: the REST API @upstash/qstash calls, and a broker that delivers each message to
-// its destination signed exactly as QStash signs it, with retries, delays, queues, schedules, a
-// DLQ and callbacks, all kept in one SQLite file so a restart loses nothing it accepted.
+// its destination signed exactly as QStash signs it, with retries, delays, queues, schedules, URL
+// groups, flow control, a DLQ, callbacks and logs, all kept in one SQLite file so a restart loses
+// nothing it accepted.
 import { type RunningHttpServer, serveHttp } from '../http-server.ts';
 import { createApi } from './api.ts';
 import { createDispatcher } from './dispatcher.ts';
@@ -17,8 +18,10 @@ export interface QstashBrokerOptions {
   currentSigningKey: string;
   /** QSTASH_NEXT_SIGNING_KEY: accepted by receivers during a rotation; never used to sign here. */
   nextSigningKey: string;
-  /** SQLite file holding messages, DLQ, queues, schedules and deduplication ids. */
+  /** SQLite file holding messages, DLQ, queues, schedules, URL groups, logs and the rest. */
   stateFile: string;
+  /** Log events kept (`client.logs()`): the oldest are dropped beyond this many. */
+  logRetention?: number;
   /** Multiplies every retry delay (backoff, expression or Retry-After): 1 in dev, 0.001 in tests. */
   retryDelayScale?: number;
   /** Largest accepted request body; QStash's free tier allows 1 MiB. */
@@ -40,11 +43,14 @@ export interface QstashBroker extends RunningHttpServer {
 
 const defaultMaxBodyBytes = 1024 * 1024;
 const defaultMaxInFlight = 32;
+const defaultLogRetention = 10_000;
 
 export async function startQstashBroker(options: QstashBrokerOptions): Promise<QstashBroker> {
   const now = options.now ?? Date.now;
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
-  const store = openStore(options.stateFile);
+  const store = openStore(options.stateFile, {
+    logRetention: options.logRetention ?? defaultLogRetention,
+  });
   store.forgetExpiredDeduplications(now());
   const dispatcher = createDispatcher({
     store,

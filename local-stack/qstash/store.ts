@@ -1,16 +1,22 @@
 // The broker's durable state in one local SQLite file (npm `libsql`, synchronous API): every
-// accepted message, DLQ entry, queue, schedule and deduplication key is committed here before the
-// API answers, so a restarted broker resumes where the last one stopped.
+// accepted message, DLQ entry, queue, schedule, URL group, flow-control key setting, log event and
+// deduplication key is committed here before the API answers, so a restarted broker resumes where
+// the last one stopped.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'libsql';
+import { parseDuration } from './durations.ts';
 import type {
   DlqEntry,
+  Endpoint,
   FailedResponse,
+  FlowControlRecord,
+  LogEvent,
   MessageSettings,
   QueueRecord,
   ScheduleRecord,
   StoredMessage,
+  UrlGroupRecord,
 } from './model.ts';
 
 const schema = `
@@ -58,6 +64,31 @@ CREATE TABLE IF NOT EXISTS dedup (
   message_id TEXT NOT NULL,
   expires_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS url_groups (
+  name TEXT PRIMARY KEY,
+  endpoints TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flow_controls (
+  key TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  pinned_parallelism INTEGER,
+  pinned_rate INTEGER,
+  pinned_period INTEGER,
+  rate_count INTEGER NOT NULL DEFAULT 0,
+  rate_period_start INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  body BLOB NOT NULL,
+  details TEXT NOT NULL,
+  response_body BLOB
+);
 `;
 
 interface MessageRow {
@@ -102,12 +133,58 @@ interface ScheduleRow {
   last_at: number | null;
 }
 
+interface UrlGroupRow {
+  name: string;
+  endpoints: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface FlowControlRow {
+  key: string;
+  paused: number;
+  pinned_parallelism: number | null;
+  pinned_rate: number | null;
+  pinned_period: number | null;
+  rate_count: number;
+  rate_period_start: number;
+}
+
+interface EventRow {
+  seq: number;
+  time: number;
+  state: LogEvent['state'];
+  message_id: string;
+  settings: string;
+  body: Buffer;
+  details: string;
+  response_body: Buffer | null;
+}
+
 type StoredMessageHeader = Omit<StoredMessage, 'body' | 'settings'> & { settings: MessageSettings };
+
+type EventDetails = Pick<
+  LogEvent,
+  'error' | 'nextDeliveryTime' | 'responseStatus' | 'responseHeader'
+>;
+
+/** Settings as stored; files written before periods were kept in seconds hold "1m"-style text. */
+function normalizeSettings(settings: MessageSettings): MessageSettings {
+  const period: unknown = settings.flowControl?.period;
+  if (settings.flowControl && typeof period === 'string') {
+    settings.flowControl.period = Math.max(1, (parseDuration(period) ?? 1000) / 1000);
+  }
+  return settings;
+}
+
+function readSettings(json: string): MessageSettings {
+  return normalizeSettings(JSON.parse(json) as MessageSettings);
+}
 
 function toMessage(row: MessageRow): StoredMessage {
   return {
     messageId: row.id,
-    settings: JSON.parse(row.settings) as MessageSettings,
+    settings: readSettings(row.settings),
     body: new Uint8Array(row.body),
     createdAt: row.created_at,
     notBefore: row.not_before,
@@ -118,6 +195,7 @@ function toMessage(row: MessageRow): StoredMessage {
 
 function toDlqEntry(row: DlqRow): DlqEntry {
   const message = JSON.parse(row.message) as StoredMessageHeader;
+  normalizeSettings(message.settings);
   const response = JSON.parse(row.response) as Omit<FailedResponse, 'body'>;
   return {
     dlqId: row.dlq_id,
@@ -141,7 +219,7 @@ function toSchedule(row: ScheduleRow): ScheduleRecord {
   return {
     scheduleId: row.id,
     cron: row.cron,
-    settings: JSON.parse(row.settings) as MessageSettings,
+    settings: readSettings(row.settings),
     body: new Uint8Array(row.body),
     delayMs: row.delay_ms,
     paused: row.paused === 1,
@@ -151,9 +229,48 @@ function toSchedule(row: ScheduleRow): ScheduleRecord {
   };
 }
 
+function toUrlGroup(row: UrlGroupRow): UrlGroupRecord {
+  return {
+    name: row.name,
+    endpoints: JSON.parse(row.endpoints) as Endpoint[],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toFlowControl(row: FlowControlRow): FlowControlRecord {
+  return {
+    key: row.key,
+    paused: row.paused === 1,
+    ...(row.pinned_parallelism !== null && { pinnedParallelism: row.pinned_parallelism }),
+    ...(row.pinned_rate !== null && { pinnedRate: row.pinned_rate }),
+    ...(row.pinned_period !== null && { pinnedPeriod: row.pinned_period }),
+    rateCount: row.rate_count,
+    ratePeriodStart: row.rate_period_start,
+  };
+}
+
+function toEvent(row: EventRow): LogEvent {
+  const details = JSON.parse(row.details) as EventDetails;
+  return {
+    time: row.time,
+    state: row.state,
+    messageId: row.message_id,
+    settings: readSettings(row.settings),
+    body: new Uint8Array(row.body),
+    ...details,
+    ...(row.response_body !== null && { responseBody: new Uint8Array(row.response_body) }),
+  };
+}
+
+export interface StoreOptions {
+  /** Log events kept: older ones are dropped as new ones are written. */
+  logRetention: number;
+}
+
 export type BrokerStore = ReturnType<typeof openStore>;
 
-export function openStore(path: string) {
+export function openStore(path: string, { logRetention }: StoreOptions) {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   // WAL with synchronous=NORMAL: a commit survives the broker's crash (what a restart must
@@ -343,6 +460,79 @@ export function openStore(path: string) {
     },
     deleteSchedule(id: string): boolean {
       return run('DELETE FROM schedules WHERE id = ?', id) > 0;
+    },
+
+    upsertUrlGroup(group: UrlGroupRecord): void {
+      run(
+        `INSERT INTO url_groups (name, endpoints, created_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET endpoints = excluded.endpoints,
+           updated_at = excluded.updated_at`,
+        group.name,
+        JSON.stringify(group.endpoints),
+        group.createdAt,
+        group.updatedAt,
+      );
+    },
+    getUrlGroup(name: string): UrlGroupRecord | undefined {
+      const row = one<UrlGroupRow>('SELECT * FROM url_groups WHERE name = ?', name);
+      return row && toUrlGroup(row);
+    },
+    listUrlGroups(): UrlGroupRecord[] {
+      return all<UrlGroupRow>('SELECT * FROM url_groups ORDER BY name').map(toUrlGroup);
+    },
+    deleteUrlGroup(name: string): boolean {
+      return run('DELETE FROM url_groups WHERE name = ?', name) > 0;
+    },
+
+    getFlowControl(key: string): FlowControlRecord | undefined {
+      const row = one<FlowControlRow>('SELECT * FROM flow_controls WHERE key = ?', key);
+      return row && toFlowControl(row);
+    },
+    listFlowControls(): FlowControlRecord[] {
+      return all<FlowControlRow>('SELECT * FROM flow_controls ORDER BY key').map(toFlowControl);
+    },
+    putFlowControl(flow: FlowControlRecord): void {
+      run(
+        `INSERT INTO flow_controls (key, paused, pinned_parallelism, pinned_rate, pinned_period,
+           rate_count, rate_period_start) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET paused = excluded.paused,
+           pinned_parallelism = excluded.pinned_parallelism, pinned_rate = excluded.pinned_rate,
+           pinned_period = excluded.pinned_period, rate_count = excluded.rate_count,
+           rate_period_start = excluded.rate_period_start`,
+        flow.key,
+        flow.paused ? 1 : 0,
+        flow.pinnedParallelism ?? null,
+        flow.pinnedRate ?? null,
+        flow.pinnedPeriod ?? null,
+        flow.rateCount,
+        flow.ratePeriodStart,
+      );
+    },
+
+    /** Appends to the logs and drops what falls out of the retention window. */
+    insertEvent(event: LogEvent): void {
+      const { time, state, messageId, settings, body, responseBody, ...details } = event;
+      const seq = prepared(
+        `INSERT INTO events (time, state, message_id, settings, body, details, response_body)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        time,
+        state,
+        messageId,
+        JSON.stringify(settings),
+        Buffer.from(body),
+        JSON.stringify(details),
+        responseBody === undefined ? null : Buffer.from(responseBody),
+      ).lastInsertRowid;
+      run('DELETE FROM events WHERE seq <= ?', Number(seq) - logRetention);
+    },
+    /** Up to `limit` events older than position `beforeSeq`, newest first, with their positions. */
+    listEvents(beforeSeq: number, limit: number): { seq: number; event: LogEvent }[] {
+      return all<EventRow>(
+        'SELECT * FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?',
+        beforeSeq,
+        limit,
+      ).map((row) => ({ seq: row.seq, event: toEvent(row) }));
     },
 
     findDeduplicated(key: string, now: number): string | undefined {

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Client, createClient, LibsqlError } from '@libsql/client';
+import { type Client, createClient, type InArgs, LibsqlError } from '@libsql/client';
 import { openHttp, Stmt } from '@libsql/hrana-client';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/libsql';
@@ -80,8 +80,8 @@ describe('execute', () => {
       args: { name: 'Bob', '@age': 42 },
     });
     await client.execute({
-      sql: 'INSERT INTO people (name, age) VALUES ($name, ?3)',
-      args: { $name: 'Cy', 3: 27 },
+      sql: 'INSERT INTO people (name, age) VALUES ($name, $age)',
+      args: { $name: 'Cy', age: 27 },
     });
     const result = await client.execute({
       sql: 'SELECT name, age FROM people WHERE age > :min ORDER BY id',
@@ -119,6 +119,90 @@ describe('execute', () => {
     const missing = await client.execute('SELECT * FROM no_such_table').catch((e) => e);
     expect(missing).toBeInstanceOf(LibsqlError);
     expect(missing.message).toContain('no such table: no_such_table');
+  });
+});
+
+// sqld binds as libsql-server's src/query.rs (Params::bind) does, read at tursodatabase/libsql
+// f8fb14f: SQLite numbers the parameters; each index is looked up by the first name SQLite gave it
+// (sqlite3_bind_parameter_name): `?NNN` in the positional arguments, another name in the named
+// ones as spelled in the SQL and then without its prefix, an unnamed index in the positional ones.
+// A missing value or one argument too many is ARGS_INVALID (src/hrana/stmt.rs), never NULL.
+describe('parameter binding', () => {
+  /** The rows the client returns, each as an array of its values. */
+  async function rowsOf(sql: string, args: InArgs): Promise<unknown[][]> {
+    const result = await connect().execute({ sql, args });
+    return result.rows.map((row) => Array.from(row));
+  }
+
+  async function bindError(sql: string, args?: InArgs): Promise<LibsqlError> {
+    const error = await connect()
+      .execute({ sql, args })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(LibsqlError);
+    return error;
+  }
+
+  it('binds ?NNN to the index a name took first, names with or without their prefix', async () => {
+    expect(await rowsOf('SELECT :b, :a, ?1', { a: 'one', ':b': 'two' })).toEqual([
+      ['two', 'one', 'two'],
+    ]);
+  });
+
+  it('numbers ?NNN with gaps as SQLite does, a gap taking its positional argument', async () => {
+    // ?3 takes index 3, ?1 index 1, the bare ? the largest so far + 1 = 4; index 2 is unnamed.
+    expect(await rowsOf('SELECT ?3, ?1, ?', ['a', 'b', 'c', 'd'])).toEqual([['c', 'a', 'd']]);
+    const gap = await bindError('SELECT ?3, ?1', ['a']);
+    expect(gap.code).toBe('ARGS_INVALID');
+    expect(gap.message).toContain(
+      'Arguments do not match SQL parameters: value for parameter 2 not found',
+    );
+  });
+
+  it('binds @name, $name and #name, each prefix making a name of its own', async () => {
+    expect(await rowsOf('SELECT @x, $y, #z', { '@x': 1, $y: 2, z: 3 })).toEqual([[1, 2, 3]]);
+    // The name as spelled in the SQL wins over the bare name: sqld's "named_conflict" case.
+    expect(await rowsOf('SELECT :v, $v, @v', { v: 'bare', $v: 'dollar' })).toEqual([
+      ['bare', 'dollar', 'bare'],
+    ]);
+  });
+
+  it('reuses the index of a name given twice', async () => {
+    expect(await rowsOf('SELECT :a, :b, :a, ?2', { a: 1, b: 2 })).toEqual([[1, 2, 1, 2]]);
+    expect(await rowsOf('SELECT $n * 10 + ?1', { n: 4 })).toEqual([[44]]);
+  });
+
+  it('binds a named argument given without its prefix', async () => {
+    expect(await rowsOf('SELECT :first || $second', { first: 'x', second: 'y' })).toEqual([['xy']]);
+  });
+
+  it('never binds positional arguments to names, nor named ones to numbers', async () => {
+    const positional = await bindError('SELECT ?, :a', ['x', 'y']);
+    expect(positional.code).toBe('ARGS_INVALID');
+    expect(positional.message).toContain('value for parameter :a not found');
+    const named = await bindError('SELECT :a, ?', { a: 'x' });
+    expect(named.code).toBe('ARGS_INVALID');
+    expect(named.message).toContain('value for parameter 2 not found');
+    const numbered = await bindError('SELECT ?1', { 1: 'x' });
+    expect(numbered.message).toContain('value for parameter ?1 not found');
+  });
+
+  it('fails a statement whose argument is missing or one too many, except in EXPLAIN', async () => {
+    const missing = await bindError('SELECT :a, :b', { a: 1 });
+    expect(missing.code).toBe('ARGS_INVALID');
+    expect(missing.message).toContain('value for parameter :b not found');
+    // Another prefix is another name: @v does not bind :v.
+    expect((await bindError('SELECT :v', { '@v': 1 })).message).toContain(
+      'value for parameter :v not found',
+    );
+    expect((await bindError('SELECT ?, ?', ['only'])).message).toContain(
+      'value for parameter 2 not found',
+    );
+    expect((await bindError('SELECT ?')).message).toContain('value for parameter 1 not found');
+    const extra = await bindError('SELECT :a', { a: 1, b: 2 });
+    expect(extra.code).toBe('ARGS_INVALID');
+    expect(extra.message).toContain('too many parameters, expected 1 found 2');
+    const plan = await connect().execute('EXPLAIN SELECT :a');
+    expect(plan.rows.length).toBeGreaterThan(0);
   });
 });
 
@@ -311,6 +395,12 @@ describe('lower-level Hrana requests (@libsql/hrana-client)', () => {
       expect(read.isExplain).toBe(false);
       const write = await stream.describe('INSERT INTO described (label) VALUES (?)');
       expect(write.isReadonly).toBe(false);
+      // Each index under the first name SQLite gave it: ?3 sets index 3, :a takes 4, ?1 names 1.
+      const numbered = await stream.describe('SELECT ?3, :a, ?1, ?, :a');
+      expect(numbered.paramNames).toEqual(['?1', undefined, '?3', ':a', undefined]);
+      const both = new Stmt('SELECT ?, :a').bindIndexes(['x']).bindName('a', 'y');
+      const refused = await stream.query(both).catch((e) => e);
+      expect(refused.code).toBe('ARGS_BOTH_POSITIONAL_AND_NAMED');
 
       const insert = stream.storeSql('INSERT INTO described (label) VALUES (?)');
       await stream.run(new Stmt(insert).bindIndexes(['first']));

@@ -138,6 +138,96 @@ describe('unknown things', () => {
   });
 });
 
+describe('URL groups, flow control and logs', () => {
+  const json = (body: unknown): RequestInit => ({
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+  it('rejects bad URL groups and endpoints', async () => {
+    const endpoints = { endpoints: [{ url: 'https://example.com/a' }] };
+    await expectError(
+      await call('/v2/topics/bad%20name/endpoints', json(endpoints)),
+      400,
+      /invalid url group name/,
+    );
+    await expectError(
+      await call('/v2/topics/g/endpoints', { method: 'POST', body: '{"endpoints":' }),
+      400,
+      /invalid request body/,
+    );
+    await expectError(
+      await call('/v2/topics/g/endpoints', json({ endpoints: [] })),
+      400,
+      /endpoints must be a non-empty array/,
+    );
+    await expectError(
+      await call('/v2/topics/g/endpoints', json({ endpoints: [{ url: 'ftp://x' }] })),
+      400,
+      /invalid endpoint url/,
+    );
+    await expectError(
+      await call('/v2/topics/g/endpoints', json({ endpoints: [{ name: 'no-url' }] })),
+      400,
+      /needs a url/,
+    );
+    await expectError(
+      await call('/v2/topics/ghost/endpoints', { ...json(endpoints), method: 'DELETE' }),
+      404,
+      /url group ghost not found/,
+    );
+    await expectError(await call('/v2/topics/ghost'), 404, /url group ghost not found/);
+    await expectError(await call('/v2/topics/ghost', { method: 'DELETE' }), 404, /not found/);
+  });
+
+  it('refuses to publish to a URL group with no endpoints left', async () => {
+    const endpoint = { endpoints: [{ url: 'https://example.com/only' }] };
+    expect((await call('/v2/topics/emptied/endpoints', json(endpoint))).status).toBe(200);
+    const removed = await call('/v2/topics/emptied/endpoints', {
+      ...json(endpoint),
+      method: 'DELETE',
+    });
+    expect(removed.status).toBe(200);
+    await expectError(
+      await call('/v2/publish/emptied', { method: 'POST', body: 'x' }),
+      400,
+      /url group emptied has no endpoints/,
+    );
+  });
+
+  it('rejects bad flow-control values and unknown keys', async () => {
+    const response = await call(`/v2/publish/${destination}`, {
+      method: 'POST',
+      body: 'x',
+      headers: {
+        'Upstash-Flow-Control-Key': 'k',
+        'Upstash-Flow-Control-Value': 'rate=2, period=soon',
+      },
+    });
+    await expectError(response, 400, /Upstash-Flow-Control-Value/);
+    await expectError(await call('/v2/flowControl/unknown-key'), 404, /not found/);
+    await expectError(
+      await call('/v2/flowControl/k/pin?parallelism=many', { method: 'POST' }),
+      400,
+      /parallelism must be a positive integer/,
+    );
+    await expectError(
+      await call('/v2/flowControl/k/explode', { method: 'POST' }),
+      404,
+      /not found/,
+    );
+    await expectError(await call('/v2/flowControl/k/pause'), 405, /method not allowed/);
+  });
+
+  it('reads the logs despite a nonsense count or cursor, and only with GET', async () => {
+    const response = await call('/v2/events?count=-5&cursor=abc');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ events: expect.any(Array) });
+    await expectError(await call('/v2/logs', { method: 'POST' }), 405, /method not allowed/);
+  });
+});
+
 describe('after all of that', () => {
   it('still accepts and stores a good message', async () => {
     const response = await call(`/v2/publish/${destination}`, {

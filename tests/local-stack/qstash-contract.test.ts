@@ -1,12 +1,12 @@
 // The local QStash broker against the official @upstash/qstash Client and Receiver: what a user
 // of the real service would see, from publishing to signed deliveries, retries, the DLQ, queues,
-// schedules and a broker restart.
+// schedules, URL groups, flow control, the logs and a broker restart.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Receiver } from '@upstash/qstash';
+import { Client, type Log, Receiver } from '@upstash/qstash';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type QstashBroker, startQstashBroker } from '../../local-stack/qstash/server.ts';
 
@@ -121,6 +121,13 @@ async function waitUntilGone(api: Client, messageId: string): Promise<void> {
     `message ${messageId} to be settled`,
   );
 }
+
+/** Every log entry of these messages, newest first (the client sends no cursor with ids). */
+async function logsOf(api: Client, messageIds: string[]): Promise<Log[]> {
+  return (await api.logs({ messageIds, count: 1000 })).logs;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const receiver = new Receiver({ currentSigningKey, nextSigningKey });
 
@@ -526,6 +533,19 @@ describe('schedules', () => {
     expect((await client.schedules.get(scheduleId)).lastScheduleTime).toBeDefined();
     await client.schedules.delete(scheduleId);
   });
+
+  it('shows a schedule as QStash does: no body when it has none, periods in seconds', async () => {
+    const { scheduleId } = await client.schedules.create({
+      destination: 'https://example.com/no-body',
+      cron: '0 0 * * *',
+      flowControl: { key: 'scheduled-flow', rate: 2, period: '2m' },
+    });
+    const schedule = await client.schedules.get(scheduleId);
+    expect(schedule).not.toHaveProperty('body');
+    expect(schedule).not.toHaveProperty('bodyBase64');
+    expect(schedule).toMatchObject({ flowControlKey: 'scheduled-flow', rate: 2, period: 120 });
+    await client.schedules.delete(scheduleId);
+  });
 });
 
 describe('messages', () => {
@@ -571,6 +591,410 @@ describe('messages', () => {
     }
     expect(await client.messages.cancel(ids)).toEqual({ cancelled: 2 });
   });
+
+  it('cancels every match of a filter in one call, whatever count says', async () => {
+    const url = `${(await startReceiver()).url}/bulk`;
+    const label = 'bulk-cancel';
+    const kept = await client.publish({ url, body: 'kept', delay: '1h' });
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      ids.push((await client.publish({ url, body: String(n), delay: '1h', label })).messageId);
+    }
+    expect(await client.messages.cancel({ filter: { label }, count: 1 })).toEqual({
+      cancelled: 3,
+    });
+    for (const id of ids) {
+      await expect(client.messages.get(id)).rejects.toMatchObject({ status: 404 });
+    }
+    expect((await client.messages.get(kept.messageId)).body).toBe('kept');
+    expect(await client.messages.cancel({ filter: { path: '/hook/bulk' } })).toEqual({
+      cancelled: 1,
+    });
+  });
+
+  it('shows a flow-control period in seconds', async () => {
+    const { messageId } = await client.publish({
+      url: 'https://example.com/flow',
+      body: 'x',
+      delay: '10d',
+      flowControl: { key: 'period-shape', parallelism: 3, rate: 5, period: '1d' },
+    });
+    expect(await client.messages.get(messageId)).toMatchObject({
+      flowControlKey: 'period-shape',
+      parallelism: 3,
+      rate: 5,
+      period: 86_400,
+    });
+    await client.messages.cancel(messageId);
+  });
+});
+
+describe('URL groups', () => {
+  it('creates a group by adding endpoints, adds more, gets, lists, removes some and deletes it', async () => {
+    const group = 'billing-fanout';
+    const invoice = { name: 'invoice', url: 'https://example.com/invoice' };
+    const ledger = { name: 'ledger', url: 'https://example.com/ledger' };
+    const audit = { url: 'https://example.com/audit' };
+    await client.urlGroups.addEndpoints({ name: group, endpoints: [invoice, ledger] });
+    const created = await client.urlGroups.get(group);
+    expect(created).toEqual({
+      name: group,
+      endpoints: [invoice, ledger],
+      createdAt: expect.any(Number),
+      updatedAt: expect.any(Number),
+    });
+
+    // Adding an endpoint the group has already changes nothing; a new one is appended.
+    await client.urlGroups.addEndpoints({ name: group, endpoints: [ledger, audit] });
+    expect((await client.urlGroups.get(group)).endpoints).toEqual([invoice, ledger, audit]);
+    const listed = (await client.urlGroups.list()).find((g) => g.name === group);
+    expect(listed?.endpoints).toHaveLength(3);
+
+    await client.urlGroups.removeEndpoints({
+      name: group,
+      endpoints: [{ name: 'invoice' }, { url: audit.url }],
+    });
+    expect((await client.urlGroups.get(group)).endpoints).toEqual([ledger]);
+
+    await client.urlGroups.delete(group);
+    await expect(client.urlGroups.get(group)).rejects.toMatchObject({ status: 404 });
+    expect((await client.urlGroups.list()).map((g) => g.name)).not.toContain(group);
+  });
+
+  it('publishes one signed message per endpoint, each retried on its own', async () => {
+    const steady = await startReceiver();
+    const flaky = await startReceiver((_, index) => ({ status: index === 0 ? 500 : 200 }));
+    const group = 'order-events';
+    await client.urlGroups.addEndpoints({
+      name: group,
+      endpoints: [
+        { name: 'steady', url: steady.url },
+        { name: 'flaky', url: flaky.url },
+      ],
+    });
+    const published = await client.publishJSON({
+      urlGroup: group,
+      body: { order: 7 },
+      headers: { 'X-Tenant': 'acme' },
+    });
+    expect(published).toEqual([
+      { messageId: expect.stringMatching(/^msg_/), url: steady.url },
+      { messageId: expect.stringMatching(/^msg_/), url: flaky.url },
+    ]);
+    const [toSteady, toFlaky] = published;
+    expect(toSteady?.messageId).not.toBe(toFlaky?.messageId);
+
+    await waitFor(() => steady.received.length === 1, 'the steady delivery');
+    await waitFor(() => flaky.received.length === 2, 'the flaky delivery and its retry');
+    await waitUntilGone(client, toFlaky?.messageId ?? '');
+    for (const [destination, message] of [
+      [steady, toSteady],
+      [flaky, toFlaky],
+    ] as const) {
+      for (const delivery of destination.received) {
+        expect(JSON.parse(delivery.body)).toEqual({ order: 7 });
+        expect(header(delivery, 'x-tenant')).toBe('acme');
+        expect(header(delivery, 'upstash-message-id')).toBe(message?.messageId);
+        await expect(verify(delivery, destination.url, receiver)).resolves.toBe(true);
+      }
+    }
+    expect(flaky.received.map((request) => header(request, 'upstash-retried'))).toEqual(['0', '1']);
+    expect(steady.received).toHaveLength(1);
+  });
+
+  it('shows the group and endpoint on each message, in batches, queues and schedules', async () => {
+    const first = await startReceiver();
+    const second = await startReceiver();
+    const group = 'reports';
+    await client.urlGroups.addEndpoints({
+      name: group,
+      endpoints: [{ name: 'first', url: first.url }, { url: second.url }],
+    });
+
+    const later = await client.publish({ urlGroup: group, body: 'later', delay: '1h' });
+    const pending = await client.messages.get(later[0]?.messageId ?? '');
+    expect(pending).toMatchObject({
+      urlGroup: group,
+      topicName: group,
+      endpointName: 'first',
+      url: first.url,
+    });
+    expect(await client.messages.cancel({ filter: { urlGroup: group } })).toEqual({
+      cancelled: 2,
+    });
+
+    const answers = await client.batchJSON([
+      { urlGroup: group, body: { via: 'batch' } },
+      { url: first.url, body: { via: 'single' } },
+    ]);
+    expect(answers).toEqual([
+      [
+        { messageId: expect.any(String), url: first.url },
+        { messageId: expect.any(String), url: second.url },
+      ],
+      { messageId: expect.any(String), url: first.url },
+    ]);
+    await waitFor(() => first.received.length === 2 && second.received.length === 1, 'batch');
+
+    await client.queue({ queueName: 'reports-queue' }).enqueueJSON({
+      urlGroup: group,
+      body: { via: 'queue' },
+    });
+    await waitFor(() => first.received.length === 3 && second.received.length === 2, 'enqueue');
+
+    const { scheduleId } = await client.schedules.create({
+      destination: group,
+      cron: '* * * * *',
+      body: '{"via":"schedule"}',
+    });
+    expect((await client.schedules.get(scheduleId)).destination).toBe(group);
+    clockOffsetMs += 61_000;
+    broker.tick();
+    await waitFor(() => first.received.length === 4 && second.received.length === 3, 'schedule');
+    for (const destination of [first, second]) {
+      const delivery = destination.received.at(-1);
+      expect(header(delivery, 'upstash-schedule-id')).toBe(scheduleId);
+      expect(delivery?.body).toBe('{"via":"schedule"}');
+    }
+    await client.schedules.delete(scheduleId);
+    await client.urlGroups.delete(group);
+  });
+});
+
+describe('logs', () => {
+  it('logs every state a retried message goes through, newest first', async () => {
+    const destination = await startReceiver((_, index) => ({ status: index === 0 ? 503 : 200 }));
+    const { messageId } = await client.publishJSON({
+      url: destination.url,
+      body: { logged: true },
+      label: 'audit',
+    });
+    await waitFor(() => destination.received.length === 2, 'the retry');
+    await waitUntilGone(client, messageId);
+
+    const logs = await logsOf(client, [messageId]);
+    expect(logs.map((log) => log.state)).toEqual([
+      'DELIVERED',
+      'ACTIVE',
+      'RETRY',
+      'ERROR',
+      'ACTIVE',
+      'CREATED',
+    ]);
+    const times = logs.map((log) => log.time);
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    for (const log of logs) {
+      expect(log).toMatchObject({ messageId, url: destination.url, label: 'audit' });
+      expect(Buffer.from(log.body ?? '', 'base64').toString()).toBe('{"logged":true}');
+    }
+    const byState = Object.fromEntries(logs.map((log) => [log.state, log]));
+    expect(byState.ERROR).toMatchObject({ responseStatus: 503, error: expect.any(String) });
+    expect(byState.RETRY?.nextDeliveryTime).toBeGreaterThanOrEqual(byState.ERROR?.time ?? 0);
+    expect(byState.DELIVERED).toMatchObject({ responseStatus: 200 });
+
+    // The deprecated events() reads the same endpoint and answers the same entries.
+    const events = await client.events({ messageIds: [messageId] });
+    expect(events.events.map((event) => event.state)).toEqual(logs.map((log) => log.state));
+  });
+
+  it('logs FAILED and cancellations, and filters by state, url, group, queue and dates', async () => {
+    const failing = await startReceiver(() => ({ status: 500 }));
+    const idle = await startReceiver();
+    const before = Date.now() + clockOffsetMs;
+    const failed = await client.publish({ url: failing.url, body: 'x', retries: 0 });
+    await waitUntilGone(client, failed.messageId);
+    const cancelled = await client.publish({ url: idle.url, body: 'y', delay: '1h' });
+    await client.messages.cancel(cancelled.messageId);
+    const queued = await client
+      .queue({ queueName: 'logged-queue' })
+      .enqueue({ url: idle.url, body: 'z', delay: '1h' });
+    await client.urlGroups.addEndpoints({ name: 'logged-group', endpoints: [{ url: idle.url }] });
+    const [grouped] = await client.publish({ urlGroup: 'logged-group', body: 'g', delay: '1h' });
+
+    expect((await logsOf(client, [failed.messageId])).map((log) => log.state)).toEqual([
+      'FAILED',
+      'ERROR',
+      'ACTIVE',
+      'CREATED',
+    ]);
+    expect((await logsOf(client, [cancelled.messageId])).map((log) => log.state)).toEqual([
+      'CANCELLED',
+      'CANCEL_REQUESTED',
+      'CREATED',
+    ]);
+
+    const failedOnly = await client.logs({ filter: { state: 'FAILED', url: failing.url } });
+    expect(failedOnly.logs.map((log) => [log.messageId, log.state])).toEqual([
+      [failed.messageId, 'FAILED'],
+    ]);
+    const inQueue = await client.logs({ filter: { queueName: 'logged-queue' } });
+    expect(inQueue.logs.map((log) => log.messageId)).toEqual([queued.messageId]);
+    const inGroup = await client.logs({ filter: { urlGroup: 'logged-group' } });
+    expect(inGroup.logs).toEqual([
+      expect.objectContaining({
+        messageId: grouped?.messageId,
+        state: 'CREATED',
+        urlGroup: 'logged-group',
+        nextDeliveryTime: expect.any(Number),
+      }),
+    ]);
+    const since = await client.logs({ filter: { url: failing.url, fromDate: before } });
+    expect(since.logs).toHaveLength(4);
+    const untilBefore = await client.logs({ filter: { url: failing.url, toDate: before - 1 } });
+    expect(untilBefore.logs).toEqual([]);
+
+    await client.messages.cancel([queued.messageId, grouped?.messageId ?? '']);
+    await client.urlGroups.delete('logged-group');
+  });
+
+  it('pages through the logs with a cursor and ends without one', async () => {
+    const url = `${(await startReceiver()).url}/paged`;
+    const ids: string[] = [];
+    for (const n of [1, 2, 3, 4, 5]) {
+      ids.push((await client.publish({ url, body: String(n), delay: '1h' })).messageId);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.logs({ filter: { url }, count: 2, cursor });
+      expect(page.logs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.logs.map((log) => log.messageId));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].reverse());
+    await client.messages.cancel(ids);
+  });
+
+  it('keeps only the newest events beyond its retention', async () => {
+    const stateFile = join(directory, 'retention.db');
+    const small = await startQstashBroker({
+      port: 0,
+      token,
+      currentSigningKey,
+      nextSigningKey,
+      stateFile,
+      logRetention: 3,
+    });
+    try {
+      const smallClient = new Client({ baseUrl: small.url, token, retry: false });
+      const ids: string[] = [];
+      for (const n of [1, 2, 3, 4, 5]) {
+        const { messageId } = await smallClient.publish({
+          url: 'https://example.com/kept',
+          body: String(n),
+          delay: '1h',
+        });
+        ids.push(messageId);
+      }
+      const { logs, cursor } = await smallClient.logs();
+      expect(logs.map((log) => log.messageId)).toEqual(ids.slice(2).reverse());
+      expect(cursor).toBeUndefined();
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('flow control', () => {
+  it('holds a paused key, reports its state, and delivers on resume', async () => {
+    const destination = await startReceiver();
+    const key = 'paused-tenant';
+    await client.flowControl.pause(key);
+    const flowControl = { key, parallelism: 2, rate: 10, period: '1m' as const };
+    for (const n of [1, 2, 3]) {
+      await client.publishJSON({ url: destination.url, body: { n }, flowControl });
+    }
+    await sleep(100);
+    expect(destination.received).toEqual([]);
+    expect(await client.flowControl.get(key)).toEqual({
+      flowControlKey: key,
+      waitListSize: 3,
+      parallelismMax: 2,
+      parallelismCount: 0,
+      rateMax: 10,
+      rateCount: 0,
+      ratePeriod: 60,
+      ratePeriodStart: expect.any(Number),
+      isPaused: true,
+      isPinnedParallelism: false,
+      isPinnedRate: false,
+    });
+
+    await client.flowControl.resume(key);
+    await waitFor(() => destination.received.length === 3, 'the deliveries after resume');
+    const resumed = await client.flowControl.get(key);
+    expect(resumed).toMatchObject({ isPaused: false, waitListSize: 0, rateCount: 3 });
+    const nowSeconds = Math.floor((Date.now() + clockOffsetMs) / 1000);
+    expect(resumed.ratePeriodStart).toBeGreaterThan(nowSeconds - 5);
+    expect(resumed.ratePeriodStart).toBeLessThanOrEqual(nowSeconds);
+  });
+
+  it('starts at most `rate` deliveries per period, and resetRate opens a new period', async () => {
+    const destination = await startReceiver();
+    const flowControl = { key: 'rated-tenant', rate: 2, period: 60 };
+    for (const n of [1, 2, 3, 4, 5]) {
+      await client.publishJSON({ url: destination.url, body: { n }, flowControl });
+    }
+    await waitFor(() => destination.received.length === 2, 'the first period');
+    await sleep(150);
+    expect(destination.received).toHaveLength(2);
+    expect(await client.flowControl.get('rated-tenant')).toMatchObject({
+      waitListSize: 3,
+      rateMax: 2,
+      rateCount: 2,
+      ratePeriod: 60,
+    });
+
+    clockOffsetMs += 61_000;
+    broker.tick();
+    await waitFor(() => destination.received.length === 4, 'the second period');
+    await sleep(150);
+    expect(destination.received).toHaveLength(4);
+
+    await client.flowControl.resetRate('rated-tenant');
+    await waitFor(() => destination.received.length === 5, 'the delivery after the reset');
+    expect(destination.received.map((request) => JSON.parse(request.body).n)).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
+  });
+
+  it('applies pinned limits over the messages’ own, until unpinned', async () => {
+    const { destination, mostRunning } = await startSlowReceiver();
+    const key = 'pinned-tenant';
+    await client.flowControl.pin(key, { parallelism: 1, rate: 50, period: 120 });
+    expect(await client.flowControl.get(key)).toMatchObject({
+      parallelismMax: 1,
+      rateMax: 50,
+      ratePeriod: 120,
+      isPinnedParallelism: true,
+      isPinnedRate: true,
+    });
+    for (const n of [1, 2, 3, 4]) {
+      await client.publishJSON({
+        url: destination.url,
+        body: { n },
+        flowControl: { key, parallelism: 4 },
+      });
+    }
+    await waitFor(() => destination.received.length === 4, 'four deliveries');
+    expect(mostRunning()).toBe(1);
+
+    await client.flowControl.unpin(key, { parallelism: true });
+    expect(await client.flowControl.get(key)).toMatchObject({
+      isPinnedParallelism: false,
+      isPinnedRate: true,
+      rateMax: 50,
+    });
+    await client.flowControl.unpin(key, { rate: true });
+    expect((await client.flowControl.get(key)).isPinnedRate).toBe(false);
+
+    const global = await client.flowControl.getGlobalParallelism();
+    expect(global).toEqual({ parallelismMax: 32, parallelismCount: expect.any(Number) });
+    await expect(client.flowControl.get('never-used-key')).rejects.toMatchObject({ status: 404 });
+  });
 });
 
 describe('durability', () => {
@@ -596,6 +1020,39 @@ describe('durability', () => {
       expect(header(destination.received[0], 'upstash-message-id')).toBe(messageId);
       await waitUntilGone(secondClient, messageId);
       expect(destination.received).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps URL groups, flow-control settings and logs across a restart', async () => {
+    const stateFile = join(directory, 'restart-state.db');
+    const first = await startBroker(stateFile);
+    const firstClient = new Client({ baseUrl: first.url, token, retry: false });
+    const endpoint = { name: 'kept', url: 'https://example.com/kept' };
+    await firstClient.urlGroups.addEndpoints({ name: 'kept-group', endpoints: [endpoint] });
+    await firstClient.flowControl.pin('kept-key', { parallelism: 2 });
+    await firstClient.flowControl.pause('kept-key');
+    const [published] = await firstClient.publish({
+      urlGroup: 'kept-group',
+      body: 'x',
+      delay: '1h',
+    });
+    await first.close();
+
+    const second = await startBroker(stateFile);
+    try {
+      const secondClient = new Client({ baseUrl: second.url, token, retry: false });
+      expect((await secondClient.urlGroups.get('kept-group')).endpoints).toEqual([endpoint]);
+      expect(await secondClient.flowControl.get('kept-key')).toMatchObject({
+        isPaused: true,
+        isPinnedParallelism: true,
+        parallelismMax: 2,
+      });
+      const logs = await logsOf(secondClient, [published?.messageId ?? '']);
+      expect(logs.map((log) => [log.state, log.urlGroup, log.endpointName])).toEqual([
+        ['CREATED', 'kept-group', 'kept'],
+      ]);
     } finally {
       await second.close();
     }
