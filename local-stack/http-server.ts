@@ -3,6 +3,8 @@
 // test can also call directly.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -58,6 +60,18 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   });
   const setCookies = response.headers.getSetCookie();
   if (setCookies.length > 0) headers['set-cookie'] = setCookies;
+  if (
+    response.body !== null &&
+    response.headers.get('content-type')?.startsWith('text/event-stream')
+  ) {
+    // An event stream goes out as it is produced; a client that leaves cancels it, also one that
+    // left before it was ready (pipeline does not notice a response already closed).
+    if (res.destroyed) return response.body.cancel();
+    res.writeHead(response.status, headers);
+    res.flushHeaders();
+    await pipeline(Readable.fromWeb(response.body), res);
+    return;
+  }
   const body = Buffer.from(await response.arrayBuffer());
   res.writeHead(response.status, headers);
   res.end(body);

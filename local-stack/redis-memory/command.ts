@@ -2,6 +2,7 @@
 // is the exact argument count including the name, a negative one the minimum.
 import type { RedisErrorReply, RedisReply } from '../redis-rest/backend.ts';
 import type { Keyspace } from './keyspace.ts';
+import type { Subscribers } from './subscribers.ts';
 
 /** What the scripting commands ask of the script cache (lua-scripts.ts implements it). */
 export interface Scripts {
@@ -13,8 +14,22 @@ export interface Scripts {
 }
 
 export interface CommandContext {
+  /** Database 0, the one every command works on. */
   keyspace: Keyspace;
   scripts: Scripts;
+  /** Database `index` (0-15); only COPY ... DB reaches the others. */
+  database(index: number): Keyspace;
+  subscribers: Subscribers;
+  /** Set while a Lua script runs the command (XREAD refuses BLOCK there). */
+  inScript?: boolean;
+}
+
+/** A call waiting for data: its timeout, and what it answers after each write. */
+export interface BlockedCall {
+  /** 0 waits forever. */
+  seconds: number;
+  /** The reply once there is one (an error unblocks too), undefined to keep waiting. */
+  retry(context: CommandContext): RedisReply | undefined;
 }
 
 export interface CommandSpec {
@@ -25,6 +40,11 @@ export interface CommandSpec {
   noScript?: boolean;
   /** BLPOP and friends: a null reply outside a transaction means "wait for data". */
   blocking?: boolean;
+  /**
+   * For commands that block only when asked (XREAD BLOCK): after a null reply outside a
+   * transaction, how the call waits; undefined when it does not.
+   */
+  block?(context: CommandContext, args: Buffer[]): BlockedCall | undefined;
   /** Receives the whole argv, the name at index 0. */
   run(context: CommandContext, args: Buffer[]): RedisReply;
 }

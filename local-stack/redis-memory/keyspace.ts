@@ -2,6 +2,7 @@
 // members are latin1 strings, a lossless one-char-per-byte view of the Buffers Redis receives.
 import type { RedisErrorReply } from '../redis-rest/backend.ts';
 import { WRONG_TYPE } from './errors.ts';
+import type { Stream } from './stream.ts';
 
 interface ValueTypes {
   string: Buffer;
@@ -9,6 +10,7 @@ interface ValueTypes {
   set: Set<string>;
   zset: Map<string, number>;
   list: Buffer[];
+  stream: Stream;
 }
 
 export type RedisType = keyof ValueTypes;
@@ -89,10 +91,13 @@ export class Keyspace {
     return this.#live(key) !== undefined && this.#entries.delete(key);
   }
 
-  /** Removes a collection left empty, as Redis never keeps empty hashes, sets, zsets or lists. */
+  /**
+   * Removes a collection left empty, as Redis never keeps empty hashes, sets, zsets or lists
+   * (an empty stream stays).
+   */
   dropIfEmpty(key: string): void {
     const data = this.#entries.get(key)?.data;
-    if (data === undefined || data.type === 'string') return;
+    if (data === undefined || data.type === 'string' || data.type === 'stream') return;
     const size = Array.isArray(data.value) ? data.value.length : data.value.size;
     if (size === 0) this.#entries.delete(key);
   }

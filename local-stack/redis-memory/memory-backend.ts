@@ -2,23 +2,38 @@
 // memory, so the Upstash REST front end works where no Redis runs. Every command runs to
 // completion synchronously, which makes single commands, transactions and scripts atomic.
 import type {
+  PubSubListener,
+  PubSubSubscription,
   RedisBackend,
   RedisCommand,
   RedisErrorReply,
   RedisReply,
+  SubscribeMode,
 } from '../redis-rest/backend.ts';
-import { arityMatches, type CommandContext, type CommandSpec } from './command.ts';
+import {
+  arityMatches,
+  type BlockedCall,
+  type CommandContext,
+  type CommandSpec,
+} from './command.ts';
+import { bitmapCommands } from './commands/bitmaps.ts';
+import { geoCommands } from './commands/geo.ts';
 import { hashCommands } from './commands/hashes.ts';
+import { hyperLogLogCommands } from './commands/hyperloglog.ts';
 import { keyCommands } from './commands/keys.ts';
 import { blockingTimeout, listCommands } from './commands/lists.ts';
+import { pubSubCommands } from './commands/pubsub.ts';
 import { scriptingCommands } from './commands/scripting.ts';
 import { serverCommands } from './commands/server.ts';
 import { setCommands } from './commands/sets.ts';
 import { sortedSetCommands } from './commands/sorted-sets.ts';
+import { streamGroupCommands } from './commands/stream-groups.ts';
+import { streamCommands } from './commands/streams.ts';
 import { stringCommands } from './commands/strings.ts';
 import { EXEC_ABORT, isError, unknownCommand, wrongArity } from './errors.ts';
 import { Keyspace, keyOf } from './keyspace.ts';
 import { LuaScripts } from './lua-scripts.ts';
+import { Subscribers } from './subscribers.ts';
 
 const COMMANDS = new Map<string, CommandSpec>(
   Object.entries({
@@ -30,10 +45,17 @@ const COMMANDS = new Map<string, CommandSpec>(
     ...sortedSetCommands,
     ...listCommands,
     ...scriptingCommands,
+    ...bitmapCommands,
+    ...hyperLogLogCommands,
+    ...geoCommands,
+    ...pubSubCommands,
+    ...streamCommands,
+    ...streamGroupCommands,
   }),
 );
 
 const SWEEP_INTERVAL_MS = 1_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Redis's default lua-time-limit. */
 const SCRIPT_TIME_LIMIT_MS = 5_000;
 
@@ -46,10 +68,10 @@ export interface MemoryRedisOptions {
 
 type Resolved = { spec: CommandSpec } | { error: RedisErrorReply };
 
-/** A BLPOP-style command waiting for data, in arrival order. */
+/** A blocked command waiting for data, in arrival order. */
 interface Waiter {
-  spec: CommandSpec;
-  args: Buffer[];
+  /** Its reply once served, or undefined to keep waiting. */
+  retry: () => RedisReply | undefined;
   resolve: (reply: RedisReply) => void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -64,10 +86,17 @@ export class MemoryRedisBackend implements RedisBackend {
     const keyspace = new Keyspace(options.now ?? Date.now);
     const scripts = new LuaScripts({
       lookup: (name) => COMMANDS.get(name),
-      run: (spec, args) => this.#run(spec, args),
+      run: (spec, args) => this.#run(spec, args, { ...this.#context, inScript: true }),
       scriptTimeLimitMs: options.scriptTimeLimitMs ?? SCRIPT_TIME_LIMIT_MS,
     });
-    this.#context = { keyspace, scripts };
+    const others = new Map<number, Keyspace>();
+    const database = (index: number): Keyspace => {
+      if (index === 0) return keyspace;
+      const other = others.get(index) ?? new Keyspace(options.now ?? Date.now);
+      others.set(index, other);
+      return other;
+    };
+    this.#context = { keyspace, scripts, database, subscribers: new Subscribers() };
     this.#sweep = setInterval(() => keyspace.sweep(), SWEEP_INTERVAL_MS);
     this.#sweep.unref();
   }
@@ -80,18 +109,33 @@ export class MemoryRedisBackend implements RedisBackend {
     return { spec };
   }
 
-  #run(spec: CommandSpec, args: Buffer[]): RedisReply {
-    const reply = spec.run(this.#context, args);
+  #run(spec: CommandSpec, args: Buffer[], context = this.#context): RedisReply {
+    const reply = spec.run(context, args);
     // Commands create collections before filling them; Redis never keeps an empty one.
     if (spec.write && args[1] !== undefined) this.#context.keyspace.dropIfEmpty(keyOf(args[1]));
     return reply;
   }
 
-  #wait(spec: CommandSpec, args: Buffer[]): Promise<RedisReply> {
+  /** How a command that found nothing waits, if it does: BLPOP-style or by its own rule. */
+  #blockingWait(spec: CommandSpec, args: Buffer[]): BlockedCall | undefined {
+    if (spec.block) return spec.block(this.#context, args);
+    if (!spec.blocking) return undefined;
     const seconds = blockingTimeout(args);
+    return {
+      seconds: typeof seconds === 'number' ? seconds : 0,
+      // A key turned into another type keeps the client waiting, as in Redis.
+      retry: () => {
+        const reply = this.#run(spec, args);
+        return reply === null || isError(reply) ? undefined : reply;
+      },
+    };
+  }
+
+  #wait({ seconds, retry }: BlockedCall): Promise<RedisReply> {
     return new Promise((resolve) => {
-      const waiter: Waiter = { spec, args, resolve, timer: undefined };
-      if (typeof seconds === 'number' && seconds > 0) {
+      const waiter: Waiter = { retry: () => retry(this.#context), resolve, timer: undefined };
+      // Past setTimeout's limit (about 24.8 days) the wait is as good as forever.
+      if (seconds > 0 && seconds * 1000 <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => this.#release(waiter, null), seconds * 1000);
       }
       this.#waiters.push(waiter);
@@ -108,9 +152,8 @@ export class MemoryRedisBackend implements RedisBackend {
   /** After a write, the oldest waiters get first pick of whatever arrived. */
   #serveWaiters(): void {
     for (const waiter of [...this.#waiters]) {
-      const reply = this.#run(waiter.spec, waiter.args);
-      // A key turned into another type keeps the client waiting, as in Redis.
-      if (reply !== null && !isError(reply)) this.#release(waiter, reply);
+      const reply = waiter.retry();
+      if (reply !== undefined) this.#release(waiter, reply);
     }
   }
 
@@ -118,7 +161,8 @@ export class MemoryRedisBackend implements RedisBackend {
     const resolved = this.#resolve(command);
     if ('error' in resolved) return resolved.error;
     const reply = this.#run(resolved.spec, command);
-    if (resolved.spec.blocking && reply === null) return this.#wait(resolved.spec, command);
+    const blocked = reply === null ? this.#blockingWait(resolved.spec, command) : undefined;
+    if (blocked !== undefined) return this.#wait(blocked);
     if (resolved.spec.write) this.#serveWaiters();
     return reply;
   }
@@ -134,9 +178,19 @@ export class MemoryRedisBackend implements RedisBackend {
     return replies;
   }
 
-  /** Stops the sweep; commands still blocked get the timeout reply. */
+  /** SUBSCRIBE / PSUBSCRIBE for the REST server's Server-Sent Events; PUBLISH reaches them. */
+  async subscribe(
+    mode: SubscribeMode,
+    names: Buffer[],
+    listener: PubSubListener,
+  ): Promise<PubSubSubscription | RedisErrorReply> {
+    return this.#context.subscribers.subscribe(mode, names, listener);
+  }
+
+  /** Stops the sweep; commands still blocked get the timeout reply, subscriptions end. */
   async close(): Promise<void> {
     clearInterval(this.#sweep);
     for (const waiter of [...this.#waiters]) this.#release(waiter, null);
+    this.#context.subscribers.endAll();
   }
 }

@@ -113,3 +113,38 @@ export function addDecimal(current: Buffer, increment: Buffer): string | null {
   if (exactBase !== null && exactDelta !== null) return fromScaled(exactBase + exactDelta);
   return trimFraction(sum.toFixed(FRACTION_DIGITS));
 }
+
+/**
+ * printf("%.<digits>f"): the exact decimal value of the double rounded to nearest, ties to even
+ * (JavaScript's toFixed breaks ties away from zero).
+ */
+export function formatFixed(value: number, digits: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  const [whole = '0', fraction = ''] = Math.abs(value)
+    .toFixed(digits + 30)
+    .split('.');
+  const rest = fraction.slice(digits);
+  let scaled = BigInt(whole + fraction.slice(0, digits));
+  const half = `5${'0'.repeat(rest.length - 1)}`;
+  if (rest > half || (rest === half && scaled % 2n === 1n)) scaled += 1n;
+  const text = scaled.toString().padStart(digits + 1, '0');
+  return digits === 0
+    ? `${sign}${text}`
+    : `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
+}
+
+/**
+ * string2d, Redis's reading of a double argument (GEOADD, radii, weights): like parseDouble, but
+ * a finite number too large or too small for a double (strtod's ERANGE) is refused.
+ */
+export function parseStrictDouble(bytes: Buffer): number | null {
+  const value = parseDouble(bytes);
+  if (value === null) return null;
+  const text = bytes.toString('latin1');
+  if (!Number.isFinite(value) && !INFINITY.test(text)) return null;
+  const mantissa = text.split(/[eE]/)[0] ?? '';
+  if (value === 0 && /[1-9]/.test(mantissa)) return null;
+  return value;
+}

@@ -1,16 +1,21 @@
 // A real Redis behind the REST front end, reached over one pipelined RESP2 connection. Replies stay
 // raw (no client-side reshaping such as HGETALL to an object) so the front end sees what Redis said.
 // The connection is opened lazily and reopened by the next command after Redis went away, so the
-// front end survives a Redis restart without being restarted itself.
+// front end survives a Redis restart without being restarted itself. Each subscription, like each
+// blocking command, gets a connection of its own.
 import { connect, type Socket } from 'node:net';
 import {
+  type PubSubListener,
+  type PubSubSubscription,
   type RedisBackend,
   type RedisCommand,
   RedisErrorReply,
   type RedisReply,
+  type SubscribeMode,
 } from './backend.ts';
 import { parseRedisUrl, type RedisAddress } from './redis-url.ts';
 import { encodeCommand, RespReplyParser } from './resp-protocol.ts';
+import { RespSubscription } from './resp-subscription.ts';
 
 export class RedisUnavailableError extends Error {}
 
@@ -53,18 +58,24 @@ function isBlocking(command: RedisCommand): boolean {
   );
 }
 
+/** Replies nobody is waiting for: what Redis pushes to a subscribed connection. */
+type PushHandler = (reply: RedisReply) => void;
+
 class RespConnection {
   readonly #socket: Socket;
   readonly #parser = new RespReplyParser();
   readonly #pending: PendingReply[] = [];
+  readonly #onPush: PushHandler | undefined;
   #open = true;
 
   constructor(
     socket: Socket,
     replyTimeoutMs: number | undefined,
     onClosed: (connection: RespConnection) => void,
+    onPush: PushHandler | undefined,
   ) {
     this.#socket = socket;
+    this.#onPush = onPush;
     if (replyTimeoutMs !== undefined) {
       // Fires after that long without traffic either way; only silence while owed replies counts.
       socket.setTimeout(replyTimeoutMs, () => {
@@ -106,6 +117,11 @@ class RespConnection {
     return replies;
   }
 
+  /** SUBSCRIBE and the like: every reply goes to the push handler. */
+  sendUnanswered(command: RedisCommand): void {
+    if (this.#open) this.#socket.write(encodeCommand(command));
+  }
+
   close(): void {
     this.#socket.end();
   }
@@ -118,7 +134,11 @@ class RespConnection {
       this.#socket.destroy();
       return;
     }
-    for (const reply of replies) this.#pending.shift()?.resolve(reply);
+    for (const reply of replies) {
+      const pending = this.#pending.shift();
+      if (pending !== undefined) pending.resolve(reply);
+      else this.#onPush?.(reply);
+    }
   }
 
   #failAll(error: Error): void {
@@ -172,6 +192,7 @@ class RespBackend implements RedisBackend {
   readonly #replyTimeoutMs: number;
   #connection: RespConnection | undefined;
   #connecting: Promise<RespConnection> | undefined;
+  readonly #subscribed = new Set<RespConnection>();
   #closed = false;
 
   constructor(address: RedisAddress, options: RespBackendOptions) {
@@ -203,15 +224,35 @@ class RespBackend implements RedisBackend {
     return result;
   }
 
+  async subscribe(
+    mode: SubscribeMode,
+    names: Buffer[],
+    listener: PubSubListener,
+  ): Promise<PubSubSubscription | RedisErrorReply> {
+    const subscription = new RespSubscription(listener);
+    const connection = await this.#openConnection(
+      undefined,
+      (closed) => {
+        this.#subscribed.delete(closed);
+        subscription.connectionClosed();
+      },
+      (reply) => subscription.receive(reply),
+    );
+    this.#subscribed.add(connection);
+    const name = mode === 'channels' ? 'SUBSCRIBE' : 'PSUBSCRIBE';
+    return subscription.start(connection, [Buffer.from(name), ...names]);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#connection?.close();
     this.#connection = undefined;
+    for (const connection of this.#subscribed) connection.close();
   }
 
   // A blocking command would hold up every command queued behind it on the shared connection.
   async #callAlone(command: RedisCommand): Promise<RedisReply> {
-    const connection = await this.#openConnection(undefined, () => {});
+    const connection = await this.#openConnection(undefined, () => {}, undefined);
     try {
       return await sendOne(connection, command);
     } finally {
@@ -220,9 +261,13 @@ class RespBackend implements RedisBackend {
   }
 
   #connect(): Promise<RespConnection> {
-    this.#connecting ??= this.#openConnection(this.#replyTimeoutMs, (closed) => {
-      if (this.#connection === closed) this.#connection = undefined;
-    })
+    this.#connecting ??= this.#openConnection(
+      this.#replyTimeoutMs,
+      (closed) => {
+        if (this.#connection === closed) this.#connection = undefined;
+      },
+      undefined,
+    )
       .then((connection) => {
         this.#connection = connection;
         return connection;
@@ -236,10 +281,11 @@ class RespBackend implements RedisBackend {
   async #openConnection(
     replyTimeoutMs: number | undefined,
     onClosed: (connection: RespConnection) => void,
+    onPush: PushHandler | undefined,
   ): Promise<RespConnection> {
     if (this.#closed) throw new RedisUnavailableError('Redis backend is closed');
     const socket = await openSocket(this.#address, this.#connectTimeoutMs);
-    const connection = new RespConnection(socket, replyTimeoutMs, onClosed);
+    const connection = new RespConnection(socket, replyTimeoutMs, onClosed, onPush);
     const replies = await Promise.all(connection.send(handshakeCommands(this.#address)));
     const refused = replies.find((reply) => reply instanceof RedisErrorReply);
     if (refused instanceof RedisErrorReply) {

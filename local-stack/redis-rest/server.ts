@@ -1,5 +1,6 @@
 // The Upstash Redis REST API on this machine: what @upstash/redis and @upstash/ratelimit send
-// (`/`, `/pipeline`, `/multi-exec`, the path form), answered from any RedisBackend.
+// (`/`, `/pipeline`, `/multi-exec`, the path form, `/subscribe` and `/psubscribe` as Server-Sent
+// Events), answered from any RedisBackend.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type RunningHttpServer, serveHttp } from '../http-server.ts';
 import {
@@ -12,6 +13,8 @@ import { applyCommandPolicy } from './command-policy.ts';
 import { type ResponseEncoding, replyToEntry } from './reply-json.ts';
 import { parseRestCall, type RestCall } from './rest-request.ts';
 import { type PreparedCommand, ScriptShebangRewriter } from './script-shebang.ts';
+import { type SubscribeRequest, subscribeRequestOf, subscribeStream } from './subscribe-stream.ts';
+import { prepareUpstashCommand } from './upstash-commands.ts';
 
 export interface RedisRestServerOptions {
   /** 0 picks a free port. */
@@ -23,9 +26,13 @@ export interface RedisRestServerOptions {
   backend: RedisBackend;
   /** Upstash's limit for free and pay-as-you-go databases by default. */
   maxBodyBytes?: number;
+  /** How often a subscription stream gets a comment line, so idle timeouts never end it. */
+  sseHeartbeatMs?: number;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+// Well inside undici's 300 s body timeout, which would end a quiet subscription in Node's fetch.
+const DEFAULT_SSE_HEARTBEAT_MS = 15_000;
 const ALLOWED_METHODS = new Set(['HEAD', 'GET', 'POST', 'PUT']);
 
 function errorResponse(status: number, message: string): Response {
@@ -53,24 +60,47 @@ class RedisRestHandler {
   readonly #backend: RedisBackend;
   readonly #tokenDigest: Buffer;
   readonly #scripts = new ScriptShebangRewriter();
+  readonly #sseHeartbeatMs: number;
 
-  constructor(backend: RedisBackend, token: string) {
+  constructor(backend: RedisBackend, token: string, sseHeartbeatMs: number) {
     this.#backend = backend;
     this.#tokenDigest = digest(token);
+    this.#sseHeartbeatMs = sseHeartbeatMs;
   }
 
   handle = async (request: Request): Promise<Response> => {
     if (!ALLOWED_METHODS.has(request.method)) return errorResponse(405, 'ERR method not allowed');
     if (!this.#authorized(request)) return errorResponse(401, 'Unauthorized');
+    const subscribe = subscribeRequestOf(new URL(request.url));
+    if (subscribe instanceof RedisErrorReply) return errorResponse(400, subscribe.message);
+    if (subscribe !== undefined) {
+      // A stream answered to HEAD would hold its subscription with nobody reading it.
+      if (request.method !== 'POST' && request.method !== 'GET') {
+        return errorResponse(405, 'ERR method not allowed');
+      }
+      return this.#fromBackend(() => this.#subscribe(subscribe));
+    }
     const call = await parseRestCall(request);
     if (call.kind === 'bad-request') return errorResponse(400, call.message);
+    return this.#fromBackend(() => this.#execute(call, responseEncoding(request)));
+  };
+
+  /** The backend's answer, or Upstash's 500 when the backend cannot be reached. */
+  async #fromBackend(answer: () => Promise<Response>): Promise<Response> {
     try {
-      return await this.#execute(call, responseEncoding(request));
+      return await answer();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return errorResponse(500, `ERR backend unavailable: ${reason}`);
     }
-  };
+  }
+
+  async #subscribe(request: SubscribeRequest): Promise<Response> {
+    const stream = await subscribeStream(this.#backend, request, {
+      heartbeatMs: this.#sseHeartbeatMs,
+    });
+    return stream instanceof RedisErrorReply ? errorResponse(400, stream.message) : stream;
+  }
 
   #authorized(request: Request): boolean {
     const token = presentedToken(request);
@@ -80,7 +110,8 @@ class RedisRestHandler {
 
   #admit(command: RedisCommand): Admitted {
     const allowed = applyCommandPolicy(command);
-    return allowed instanceof RedisErrorReply ? allowed : this.#scripts.prepare(allowed);
+    if (allowed instanceof RedisErrorReply) return allowed;
+    return prepareUpstashCommand(allowed) ?? this.#scripts.prepare(allowed);
   }
 
   #run(admitted: Admitted): Promise<RedisReply> {
@@ -123,7 +154,11 @@ class RedisRestHandler {
 }
 
 export function startRedisRestServer(options: RedisRestServerOptions): Promise<RunningHttpServer> {
-  const handler = new RedisRestHandler(options.backend, options.token);
+  const handler = new RedisRestHandler(
+    options.backend,
+    options.token,
+    options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
+  );
   return serveHttp(handler.handle, {
     port: options.port,
     ...(options.host !== undefined && { host: options.host }),

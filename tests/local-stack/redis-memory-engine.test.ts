@@ -1,13 +1,17 @@
 // The embedded Redis engine called directly: every command family, expiry on an injected clock,
 // Redis 7's error texts, transactions and Lua scripts.
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from '@upstash/redis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningHttpServer } from '../../local-stack/http-server.ts';
 import { MemoryRedisBackend } from '../../local-stack/redis-memory/memory-backend.ts';
 import {
+  type PubSubEvent,
   RedisErrorReply,
   type RedisReply,
   RedisStatusReply,
 } from '../../local-stack/redis-rest/backend.ts';
+import { startRedisRestServer } from '../../local-stack/redis-rest/server.ts';
 
 type Plain = null | number | string | { status: string } | { error: string } | Plain[];
 
@@ -761,5 +765,344 @@ describe('binary safety', () => {
     expect(await raw('SISMEMBER', 's', value)).toBe(1);
     await raw('RPUSH', 'l', value);
     expect(await raw('LPOP', 'l')).toEqual(value);
+  });
+});
+
+describe('blocking stream reads', () => {
+  it('XREAD BLOCK waits for XADD past the IDs of the moment it blocked', async () => {
+    await run('XADD', 's', '1-1', 'f', 'old');
+    const waiting = raw('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$');
+    await run('XADD', 'other', '1-1', 'f', 'v');
+    await run('XADD', 's', '2-1', 'f', 'new');
+    expect(plain(await waiting)).toEqual([['s', [['2-1', ['f', 'new']]]]]);
+  });
+
+  it('XREADGROUP BLOCK delivers new entries to the waiting consumer and records them', async () => {
+    await run('XGROUP', 'CREATE', 'jobs', 'workers', '$', 'MKSTREAM');
+    const waiting = raw(
+      'XREADGROUP',
+      'GROUP',
+      'workers',
+      'w1',
+      'BLOCK',
+      '0',
+      'STREAMS',
+      'jobs',
+      '>',
+    );
+    await run('XADD', 'jobs', '5-0', 'task', 'a');
+    expect(plain(await waiting)).toEqual([['jobs', [['5-0', ['task', 'a']]]]]);
+    expect(await run('XPENDING', 'jobs', 'workers')).toEqual([1, '5-0', '5-0', [['w1', '1']]]);
+  });
+
+  it('lets a group reader go when its group or stream goes away, as Redis 7.0 does', async () => {
+    await run('XGROUP', 'CREATE', 'q', 'g', '$', 'MKSTREAM');
+    const first = raw('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 'q', '>');
+    await run('XGROUP', 'DESTROY', 'q', 'g');
+    expect(await first).toEqual(
+      new RedisErrorReply('NOGROUP the consumer group this client was blocked on no longer exists'),
+    );
+    await run('XGROUP', 'CREATE', 'q', 'g', '$');
+    const second = raw('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 'q', '>');
+    const plainRead = raw('XREAD', 'BLOCK', '0', 'STREAMS', 'q', '$');
+    await run('DEL', 'q');
+    expect(await second).toEqual(new RedisErrorReply('UNBLOCKED the stream key no longer exists'));
+    await run('XADD', 'q', '7-0', 'f', 'v');
+    expect(plain(await plainRead)).toEqual([['q', [['7-0', ['f', 'v']]]]]);
+  });
+
+  it('keeps waiting when BLOCK is past what a timer holds', async () => {
+    const waiting = raw('XREAD', 'BLOCK', '3000000000', 'STREAMS', 'later', '$');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await run('XADD', 'later', '1-1', 'f', 'v');
+    expect(plain(await waiting)).toEqual([['later', [['1-1', ['f', 'v']]]]]);
+  });
+
+  it('times out with a null reply, and answers at once inside a transaction', async () => {
+    expect(await run('XREAD', 'BLOCK', '20', 'STREAMS', 'quiet', '$')).toBeNull();
+    const replies = await backend.transaction([
+      toArgs(['XREAD', 'BLOCK', '0', 'STREAMS', 'quiet', '0']),
+    ]);
+    expect(replies).toEqual([null]);
+    const serving = raw('XREAD', 'BLOCK', '0', 'STREAMS', 'quiet', '$');
+    await backend.close();
+    expect(await serving).toBeNull();
+  });
+});
+
+describe('publish and subscribe', () => {
+  it('counts one delivery per matching channel and pattern subscription', async () => {
+    const seen: PubSubEvent[] = [];
+    const listener = { event: (event: PubSubEvent) => seen.push(event), ended: () => {} };
+    const channels = await backend.subscribe(
+      'channels',
+      [Buffer.from('news'), Buffer.from('sport')],
+      listener,
+    );
+    const patterns = await backend.subscribe(
+      'patterns',
+      [Buffer.from('n*'), Buffer.from('*s')],
+      listener,
+    );
+    expect(await run('PUBLISH', 'news', 'hello')).toBe(3);
+    expect(await run('PUBLISH', 'weather', 'rain')).toBe(0);
+    expect(
+      seen.map((event) =>
+        event.kind === 'message'
+          ? ['message', event.channel.toString(), event.payload.toString()]
+          : event.kind === 'pmessage'
+            ? ['pmessage', event.pattern.toString(), event.channel.toString()]
+            : [event.kind, event.name.toString(), event.count],
+      ),
+    ).toEqual([
+      ['subscribe', 'news', 1],
+      ['subscribe', 'sport', 2],
+      ['psubscribe', 'n*', 1],
+      ['psubscribe', '*s', 2],
+      ['message', 'news', 'hello'],
+      ['pmessage', 'n*', 'news'],
+      ['pmessage', '*s', 'news'],
+    ]);
+    if (!(channels instanceof RedisErrorReply)) channels.close();
+    expect(await run('PUBLISH', 'news', 'again')).toBe(2);
+    let ended = false;
+    await backend.subscribe('channels', [Buffer.from('x')], {
+      event: () => {},
+      ended: () => {
+        ended = true;
+      },
+    });
+    if (!(patterns instanceof RedisErrorReply)) patterns.close();
+    await backend.close();
+    expect(ended).toBe(true);
+  });
+});
+
+describe('random replies', () => {
+  it('HRANDFIELD and RANDOMKEY pick existing fields and keys', async () => {
+    await run('HSET', 'h', 'a', '1', 'b', '2', 'c', '3');
+    expect(['a', 'b', 'c']).toContain(await run('HRANDFIELD', 'h'));
+    const two = (await run('HRANDFIELD', 'h', '2')) as string[];
+    expect(new Set(two).size).toBe(2);
+    const repeated = (await run('HRANDFIELD', 'h', '-10', 'WITHVALUES')) as string[];
+    expect(repeated).toHaveLength(20);
+    for (let i = 0; i < repeated.length; i += 2) {
+      expect({ a: '1', b: '2', c: '3' }[repeated[i] as 'a']).toBe(repeated[i + 1]);
+    }
+    expect(['h']).toContain(await run('RANDOMKEY'));
+    await run('DEL', 'h');
+    expect(await run('RANDOMKEY')).toBeNull();
+  });
+
+  it('COPY reaches another database, visible to COPY only', async () => {
+    await run('SET', 'k', 'v', 'EX', '100');
+    expect(await run('COPY', 'k', 'k', 'DB', '3')).toBe(1);
+    expect(await run('COPY', 'k', 'k', 'DB', '3')).toBe(0);
+    expect(await run('COPY', 'k', 'k', 'DB', '3', 'REPLACE')).toBe(1);
+    expect(await run('COPY', 'k', 'k', 'DB', '0')).toEqual({
+      error: 'ERR source and destination objects are the same',
+    });
+    await run('XADD', 'st', '1-1', 'f', 'v');
+    await run('XGROUP', 'CREATE', 'st', 'g', '0');
+    await run('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'st', '>');
+    expect(await run('COPY', 'st', 'st2')).toBe(1);
+    await run('XACK', 'st2', 'g', '1-1');
+    expect(await run('XPENDING', 'st', 'g')).toEqual([1, '1-1', '1-1', [['c', '1']]]);
+    expect(await run('XPENDING', 'st2', 'g')).toEqual([0, null, null, null]);
+  });
+});
+
+describe('through @upstash/redis', () => {
+  const token = 'engine-families-token';
+  let server: RunningHttpServer;
+  let engine: MemoryRedisBackend;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    engine = new MemoryRedisBackend();
+    server = await startRedisRestServer({ port: 0, token, backend: engine });
+    redis = new Redis({ url: server.url, token, enableTelemetry: false });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await engine?.close();
+  });
+
+  beforeEach(async () => {
+    await redis.flushdb();
+  });
+
+  it('streams: xadd, xrange, consumer groups, xpending, xtrim', async () => {
+    expect(await redis.xadd('events', '1-1', { kind: 'signup', user: 'ana' })).toBe('1-1');
+    await redis.xadd('events', '2-*', { kind: 'logout' });
+    expect(await redis.xadd('events', '*', { kind: 'login' })).toMatch(/^[0-9]+-0$/);
+    expect(await redis.xlen('events')).toBe(3);
+    expect(await redis.xrange('events', '-', '1-9')).toEqual({
+      '1-1': { kind: 'signup', user: 'ana' },
+    });
+    expect(Object.keys(await redis.xrevrange('events', '+', '-', 2))).toHaveLength(2);
+    expect(await redis.xgroup('events', { type: 'CREATE', group: 'mail', id: '0' })).toBe('OK');
+    const read = (await redis.xreadgroup('mail', 'worker', 'events', '>', {
+      count: 2,
+    })) as unknown[];
+    expect(read).toEqual([
+      [
+        'events',
+        [
+          ['1-1', ['kind', 'signup', 'user', 'ana']],
+          ['2-0', ['kind', 'logout']],
+        ],
+      ],
+    ]);
+    expect(await redis.xack('events', 'mail', '1-1')).toBe(1);
+    const pending = (await redis.xpending('events', 'mail', '-', '+', 10)) as unknown[][];
+    expect(pending.map((entry) => [entry[0], entry[1], entry[3]])).toEqual([['2-0', 'worker', 1]]);
+    const groups = (await redis.xinfo('events', { type: 'GROUPS' })) as unknown[][];
+    expect(groups[0]?.slice(0, 8)).toEqual([
+      'name',
+      'mail',
+      'consumers',
+      1,
+      'pending',
+      1,
+      'last-delivered-id',
+      '2-0',
+    ]);
+    expect(await redis.xdel('events', '1-1')).toBe(1);
+    // The client trims with "~" unless told otherwise: whole nodes only, so nothing here.
+    expect(await redis.xtrim('events', { strategy: 'MAXLEN', threshold: 1 })).toBe(0);
+    expect(await redis.xtrim('events', { strategy: 'MAXLEN', threshold: 1, exactness: '=' })).toBe(
+      1,
+    );
+    expect(await redis.xlen('events')).toBe(1);
+    const fresh = (await redis.xread('events', '0-0')) as unknown[];
+    expect(fresh).toHaveLength(1);
+  });
+
+  it('geo: geoadd, geodist, geopos, geosearch, and ZRANGE on the same key', async () => {
+    expect(
+      await redis.geoadd(
+        'cities',
+        { longitude: 13.361389, latitude: 38.115556, member: 'Palermo' },
+        { longitude: 15.087269, latitude: 37.502669, member: 'Catania' },
+        { longitude: 12.496366, latitude: 41.902782, member: 'Rome' },
+      ),
+    ).toBe(3);
+    expect(await redis.geodist('cities', 'Palermo', 'Catania', 'KM')).toBe(166.2742);
+    expect(await redis.geohash('cities', 'Palermo')).toEqual(['sqc8b49rny0']);
+    expect(await redis.geopos('cities', 'Palermo')).toEqual([
+      { lng: 13.361389338970184, lat: 38.1155563954963 },
+    ]);
+    const near = await redis.geosearch(
+      'cities',
+      { type: 'FROMLONLAT', coordinate: { lon: 15, lat: 37 } },
+      { type: 'BYRADIUS', radius: 200, radiusType: 'KM' },
+      'ASC',
+      { withDist: true },
+    );
+    expect(near).toEqual([
+      { member: 'Catania', dist: 56.4413 },
+      { member: 'Palermo', dist: 190.4424 },
+    ]);
+    const box = await redis.geosearch(
+      'cities',
+      { type: 'FROMMEMBER', member: 'Rome' },
+      { type: 'BYBOX', rect: { width: 1200, height: 1000 }, rectType: 'KM' },
+      'DESC',
+      { count: { limit: 1 } },
+    );
+    expect(box).toEqual([{ member: 'Catania' }]);
+    expect(await redis.zrange('cities', 0, -1)).toEqual(['Palermo', 'Catania', 'Rome']);
+  });
+
+  it('HyperLogLog: pfadd, pfcount on one and several keys, pfmerge', async () => {
+    expect(await redis.pfadd('visitors:mon', 'ana', 'bob', 'cid')).toBe(1);
+    expect(await redis.pfadd('visitors:mon', 'ana')).toBe(0);
+    expect(await redis.pfadd('visitors:tue', 'bob', 'dan')).toBe(1);
+    expect(await redis.pfcount('visitors:mon')).toBe(3);
+    expect(await redis.pfcount('visitors:mon', 'visitors:tue')).toBe(4);
+    expect(await redis.pfmerge('visitors:week', 'visitors:mon', 'visitors:tue')).toBe('OK');
+    expect(await redis.pfcount('visitors:week')).toBe(4);
+  });
+
+  it('bitmaps: setbit, getbit, bitcount, bitpos, bitop, bitfield', async () => {
+    expect(await redis.setbit('seen', 7, 1)).toBe(0);
+    expect(await redis.setbit('seen', 7, 1)).toBe(1);
+    await redis.setbit('seen', 9, 1);
+    expect(await redis.getbit('seen', 9)).toBe(1);
+    expect(await redis.bitcount('seen', 0, -1)).toBe(2);
+    expect(await redis.bitcount('seen', 1, 1)).toBe(1);
+    expect(await redis.bitpos('seen', 1)).toBe(7);
+    await redis.set('other', 'x');
+    expect(await redis.bitop('or', 'both', 'seen', 'other')).toBe(2);
+    // The client's auto-pipelining has no bitfield() chain: a client without it runs one.
+    const direct = new Redis({
+      url: server.url,
+      token,
+      enableTelemetry: false,
+      enableAutoPipelining: false,
+    });
+    expect(
+      await direct
+        .bitfield('counters')
+        .set('u8', 0, 200)
+        .incrby('u8', 0, 100)
+        .overflow('SAT')
+        .incrby('u8', '#1', 300)
+        .get('i8', 0)
+        .exec(),
+    ).toEqual([0, 44, 255, 44]);
+  });
+
+  it('sorted sets: zunionstore, zinterstore, zdiffstore, zunion, zlexcount, zremrangebylex', async () => {
+    await redis.zadd('a', { score: 1, member: 'x' }, { score: 2, member: 'y' });
+    await redis.zadd('b', { score: 10, member: 'y' }, { score: 20, member: 'z' });
+    expect(await redis.zunionstore('u', 2, ['a', 'b'], { weights: [2, 1] })).toBe(3);
+    expect(await redis.zrange('u', 0, -1, { withScores: true })).toEqual([
+      'x',
+      2,
+      'y',
+      14,
+      'z',
+      20,
+    ]);
+    expect(await redis.zinterstore('i', 2, ['a', 'b'], { aggregate: 'max' })).toBe(1);
+    expect(await redis.zscore('i', 'y')).toBe(10);
+    expect(await redis.zdiffstore('d', 2, 'a', 'b')).toBe(1);
+    expect(await redis.zunion(2, ['a', 'b'], { withScores: true, aggregate: 'min' })).toEqual([
+      'x',
+      1,
+      'y',
+      2,
+      'z',
+      20,
+    ]);
+    await redis.zadd(
+      'lex',
+      { score: 0, member: 'a' },
+      { score: 0, member: 'b' },
+      { score: 0, member: 'c' },
+    );
+    expect(await redis.zlexcount('lex', '[b', '+')).toBe(2);
+    expect(await redis.zremrangebylex('lex', '-', '(c')).toBe(2);
+  });
+
+  it('lists, sets, hashes and keys: lmove, lmpop, lpos, linsert, sintercard, smove, hrandfield, copy, publish', async () => {
+    await redis.rpush('todo', 'a', 'b', 'c');
+    expect(await redis.lmove('todo', 'done', 'left', 'right')).toBe('a');
+    expect(await redis.lpos('todo', 'c')).toBe(1);
+    expect(await redis.linsert('todo', 'before', 'c', 'b2')).toBe(3);
+    expect(await redis.lmpop(2, ['missing', 'todo'], 'RIGHT', 2)).toEqual(['todo', ['c', 'b2']]);
+    await redis.sadd('s1', 'a', 'b');
+    await redis.sadd('s2', 'b', 'c');
+    expect(await redis.sintercard(['s1', 's2'])).toBe(1);
+    expect(await redis.smove('s1', 's2', 'a')).toBe(1);
+    await redis.hset('profile', { name: 'ana', city: 'rome' });
+    expect(await redis.hrandfield('profile', 2, true)).toEqual({ name: 'ana', city: 'rome' });
+    expect(await redis.copy('profile', 'profile2')).toBe('COPIED');
+    expect(await redis.copy('profile', 'profile2')).toBe('NOT_COPIED');
+    expect(await redis.randomkey()).toEqual(expect.any(String));
+    expect(await redis.publish('news', 'hello')).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 // The RESP backend against a Redis of our own: it authenticates and selects the database from the
-// URL, fails promptly while that Redis is gone, and reconnects by itself once it is back.
+// URL, fails promptly while that Redis is gone, and reconnects by itself once it is back; a
+// subscription's event stream ends with its Redis connection.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -138,4 +139,45 @@ it('fails commands to a frozen Redis after the reply timeout, and recovers when 
     redisProcess?.kill('SIGCONT');
   }
   expect(await redis.get('frozen')).toBeGreaterThanOrEqual(1);
+});
+
+it('ends a subscription stream when Redis goes away, and subscribes again once it is back', async () => {
+  const backend = await connect(`redis://:${password}@127.0.0.1:${port}`);
+  const server = await startRedisRestServer({ port: 0, token, backend });
+  opened.push(server);
+  const redis = new Redis({ url: server.url, token, retry: false });
+  const subscribe = () =>
+    fetch(`${server.url}/subscribe/news`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+  const readAll = async (response: Response) => {
+    let text = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body ?? []) text += decoder.decode(chunk, { stream: true });
+    return text;
+  };
+
+  const before = await subscribe();
+  expect(before.status).toBe(200);
+  await stopRedis();
+  // The subscription's own connection, authenticated with the URL's password, dropped: the stream ends.
+  expect(await readAll(before)).toBe('data: subscribe,news,1\n\n');
+  const down = await subscribe();
+  expect(down.status).toBe(500);
+  expect(await down.json()).toEqual({ error: expect.stringMatching(/^ERR backend unavailable/) });
+
+  await startRedis();
+  const after = await subscribe();
+  expect(after.status).toBe(200);
+  expect(await redis.publish('news', 'back')).toBe(1);
+  const reader = after.body?.getReader();
+  let text = '';
+  while (!text.includes('back')) {
+    const chunk = await reader?.read();
+    if (chunk === undefined || chunk.done) break;
+    text += new TextDecoder().decode(chunk.value);
+  }
+  await reader?.cancel();
+  expect(text).toBe('data: subscribe,news,1\n\ndata: message,news,back\n\n');
 });

@@ -42,8 +42,8 @@ async function page(): Promise<string> {
 
 describe('local mailbox', () => {
   it('keeps a sent message as an .eml file and shows it with its link clickable', async () => {
-    const link =
-      'http://127.0.0.1:8787/verify-email?token=abc_DEF-123&next=%2Fme&long=' + 'x'.repeat(80);
+    // Longer than a mail line: the sender quoted-printable-encodes it, `=` becoming `=3D`.
+    const link = `http://127.0.0.1:8787/verify-email?token=abc_DEF-123&next=%2Fme&long=${'x'.repeat(80)}`;
     await send({
       to: 'ada@example.com',
       subject: 'Confirm your email address',

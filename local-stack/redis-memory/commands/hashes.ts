@@ -1,7 +1,7 @@
 import type { RedisReply } from '../../redis-rest/backend.ts';
 import { RedisErrorReply, RedisStatusReply } from '../../redis-rest/backend.ts';
-import { arg, type CommandContext, type CommandTable } from '../command.ts';
-import { isError, NOT_FLOAT, NOT_INTEGER, OVERFLOW, wrongArity } from '../errors.ts';
+import { arg, type CommandContext, type CommandTable, optionName } from '../command.ts';
+import { isError, NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX_ERROR, wrongArity } from '../errors.ts';
 import { bytesOf, keyOf } from '../keyspace.ts';
 import { addDecimal, inInt64Range, parseDouble, parseInt64 } from '../numbers.ts';
 import { parseScanRequest, scanCollection } from '../scan-cursor.ts';
@@ -78,8 +78,57 @@ function hscan(context: CommandContext, args: Buffer[]): RedisReply {
   return [cursor, page.flatMap((field) => [bytesOf(field), hash?.get(field) ?? Buffer.alloc(0)])];
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+function randomField(fields: string[]): string {
+  return fields[Math.floor(Math.random() * fields.length)] ?? '';
+}
+
+/**
+ * HRANDFIELD: one field; with a count, distinct fields (at most all, in random order); with a
+ * negative count exactly -count fields that may repeat.
+ */
+function hrandfield(context: CommandContext, args: Buffer[]): RedisReply {
+  if (args.length >= 3) {
+    const count = parseInt64(arg(args, 2));
+    if (count === null) return NOT_INTEGER;
+    if (count < -INT64_MAX) {
+      return new RedisErrorReply(
+        `ERR value is out of range, value must between ${-INT64_MAX} and ${INT64_MAX}`,
+      );
+    }
+    if (args.length > 4 || (args.length === 4 && optionName(args[3]) !== 'WITHVALUES')) {
+      return SYNTAX_ERROR;
+    }
+    const withValues = args.length === 4;
+    if (withValues && (count < -INT64_MAX / 2n || count > INT64_MAX / 2n)) {
+      return new RedisErrorReply('ERR value is out of range');
+    }
+    const hash = readHash(context, args);
+    if (isError(hash) || hash === undefined) return hash ?? [];
+    const fields = [...hash.keys()];
+    let picked: string[];
+    if (count >= 0n) {
+      for (let i = fields.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [fields[i], fields[j]] = [fields[j] as string, fields[i] as string];
+      }
+      picked = fields.slice(0, Number(count < BigInt(fields.length) ? count : fields.length));
+    } else {
+      picked = Array.from({ length: Number(-count) }, () => randomField(fields));
+    }
+    return picked.flatMap((field) =>
+      withValues ? [bytesOf(field), hash.get(field) ?? Buffer.alloc(0)] : [bytesOf(field)],
+    );
+  }
+  const hash = readHash(context, args);
+  if (isError(hash) || hash === undefined) return hash ?? null;
+  return bytesOf(randomField([...hash.keys()]));
+}
+
 export const hashCommands: CommandTable = {
   hscan: { arity: -3, write: false, run: hscan },
+  hrandfield: { arity: -2, write: false, run: hrandfield },
   hset: { arity: -4, write: true, run: setFields('hset', (added) => added) },
   hmset: { arity: -4, write: true, run: setFields('hmset', () => new RedisStatusReply('OK')) },
   hsetnx: {

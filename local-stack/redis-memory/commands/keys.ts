@@ -1,10 +1,10 @@
 import type { RedisReply } from '../../redis-rest/backend.ts';
 import { RedisErrorReply, RedisStatusReply } from '../../redis-rest/backend.ts';
 import { arg, type CommandContext, type CommandTable, optionName } from '../command.ts';
-import { invalidExpireTime, NO_SUCH_KEY, NOT_INTEGER } from '../errors.ts';
+import { invalidExpireTime, NO_SUCH_KEY, NOT_INTEGER, SYNTAX_ERROR } from '../errors.ts';
 import { type ExpiryUnit, toDeadline } from '../expiry.ts';
 import { globMatch } from '../glob.ts';
-import { bytesOf, keyOf } from '../keyspace.ts';
+import { bytesOf, keyOf, type RedisValue } from '../keyspace.ts';
 import { parseInteger } from '../numbers.ts';
 import { parseScanRequest, scanPage } from '../scan-cursor.ts';
 
@@ -104,7 +104,80 @@ function scan(context: CommandContext, args: Buffer[]): RedisReply {
   return [cursor, keys.map(bytesOf)];
 }
 
+/** Redis's default number of databases; the engine serves database 0. */
+const DATABASES = 16;
+const INT32_MAX = 2 ** 31 - 1;
+
+/** A value nothing else shares: commands change collections in place. */
+function copyValue(data: RedisValue): RedisValue {
+  switch (data.type) {
+    case 'string':
+      return { type: 'string', value: data.value };
+    case 'hash':
+      return { type: 'hash', value: new Map(data.value) };
+    case 'set':
+      return { type: 'set', value: new Set(data.value) };
+    case 'zset':
+      return { type: 'zset', value: new Map(data.value) };
+    case 'list':
+      return { type: 'list', value: [...data.value] };
+    case 'stream':
+      return { type: 'stream', value: data.value.clone() };
+  }
+}
+
+/** COPY source destination [DB index] [REPLACE]; the deadline goes along. */
+function copy(context: CommandContext, args: Buffer[]): RedisReply {
+  let replace = false;
+  let database = 0;
+  for (let i = 3; i < args.length; i++) {
+    const option = optionName(args[i]);
+    if (option === 'REPLACE') {
+      replace = true;
+    } else if (option === 'DB' && i + 1 < args.length) {
+      const index = parseInteger(arg(args, ++i));
+      if (index === null) return NOT_INTEGER;
+      if (index < -INT32_MAX - 1 || index > INT32_MAX) {
+        return new RedisErrorReply(
+          `ERR value is out of range, value must between ${-INT32_MAX - 1} and ${INT32_MAX}`,
+        );
+      }
+      if (index < 0 || index >= DATABASES)
+        return new RedisErrorReply('ERR DB index is out of range');
+      database = index;
+    } else {
+      return SYNTAX_ERROR;
+    }
+  }
+  const source = keyOf(arg(args, 1));
+  const destination = keyOf(arg(args, 2));
+  if (database === 0 && source === destination) {
+    return new RedisErrorReply('ERR source and destination objects are the same');
+  }
+  const data = context.keyspace.value(source);
+  if (data === undefined) return 0;
+  const deadline = context.keyspace.expiresAt(source) ?? null;
+  const target = context.database(database);
+  if (target.has(destination)) {
+    if (!replace) return 0;
+    target.delete(destination);
+  }
+  target.set(destination, copyValue(data));
+  if (deadline !== null) target.setExpiry(destination, deadline);
+  return 1;
+}
+
 export const keyCommands: CommandTable = {
+  copy: { arity: -3, write: true, run: copy },
+  randomkey: {
+    arity: 1,
+    write: false,
+    run: (context) => {
+      const keys = context.keyspace.keys();
+      const key = keys[Math.floor(Math.random() * keys.length)];
+      return key === undefined ? null : bytesOf(key);
+    },
+  },
   del: { arity: -2, write: true, run: (context, args) => countKeys(context, args, true) },
   unlink: { arity: -2, write: true, run: (context, args) => countKeys(context, args, true) },
   exists: { arity: -2, write: false, run: (context, args) => countKeys(context, args, false) },

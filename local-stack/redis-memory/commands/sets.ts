@@ -1,5 +1,6 @@
-import type { RedisErrorReply, RedisReply } from '../../redis-rest/backend.ts';
-import { arg, type CommandContext, type CommandTable } from '../command.ts';
+import type { RedisReply } from '../../redis-rest/backend.ts';
+import { RedisErrorReply } from '../../redis-rest/backend.ts';
+import { arg, type CommandContext, type CommandTable, optionName } from '../command.ts';
 import { isError, NOT_INTEGER, NOT_POSITIVE, SYNTAX_ERROR } from '../errors.ts';
 import { bytesOf, keyOf } from '../keyspace.ts';
 import { parseInteger } from '../numbers.ts';
@@ -105,8 +106,48 @@ function srandmember(context: CommandContext, args: Buffer[]): RedisReply {
   return Array.from({ length: -count }, () => bytesOf(randomMember(members)));
 }
 
+function sintercard(context: CommandContext, args: Buffer[]): RedisReply {
+  const count = parseInteger(arg(args, 1));
+  if (count === null || count < 1) {
+    return new RedisErrorReply('ERR numkeys should be greater than 0');
+  }
+  if (count > args.length - 2) {
+    return new RedisErrorReply("ERR Number of keys can't be greater than number of args");
+  }
+  let limit = 0;
+  for (let i = 2 + count; i < args.length; i++) {
+    const value = args[i + 1];
+    if (optionName(args[i]) !== 'LIMIT' || value === undefined) return SYNTAX_ERROR;
+    const parsed = parseInteger(value);
+    if (parsed === null || parsed < 0) return new RedisErrorReply("ERR LIMIT can't be negative");
+    limit = parsed;
+    i++;
+  }
+  const result = combineKeys(context, args.slice(2, 2 + count), intersection);
+  if (isError(result)) return result;
+  return limit > 0 ? Math.min(limit, result.size) : result.size;
+}
+
+function smove(context: CommandContext, args: Buffer[]): RedisReply {
+  const source = readSet(context, arg(args, 1));
+  if (source === undefined) return 0;
+  const destinationKey = keyOf(arg(args, 2));
+  const destination = context.keyspace.typed(destinationKey, 'set');
+  if (isError(source)) return source;
+  if (isError(destination)) return destination;
+  const member = keyOf(arg(args, 3));
+  if (source === destination) return source.has(member) ? 1 : 0;
+  if (!source.delete(member)) return 0;
+  const target = context.keyspace.writable(destinationKey, 'set', () => new Set());
+  if (isError(target)) return target;
+  target.add(member);
+  return 1;
+}
+
 export const setCommands: CommandTable = {
   sscan: { arity: -3, write: false, run: sscan },
+  sintercard: { arity: -3, write: false, run: sintercard },
+  smove: { arity: 4, write: true, run: smove },
   spop: { arity: -2, write: true, run: spop },
   srandmember: { arity: -2, write: false, run: srandmember },
   sadd: {

@@ -1,14 +1,21 @@
 import type { RedisReply } from '../../redis-rest/backend.ts';
 import { RedisErrorReply } from '../../redis-rest/backend.ts';
 import { arg, type CommandContext, type CommandTable, optionName } from '../command.ts';
-import { isError, NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, SYNTAX_ERROR } from '../errors.ts';
+import {
+  isError,
+  NOT_FLOAT,
+  NOT_INTEGER,
+  NOT_POSITIVE,
+  SYNTAX_ERROR,
+  WRONG_TYPE,
+} from '../errors.ts';
 import { indexWindow } from '../index-window.ts';
 import { bytesOf, keyOf } from '../keyspace.ts';
-import { formatDouble, parseDouble, parseInteger } from '../numbers.ts';
+import { formatDouble, parseDouble, parseInteger, parseStrictDouble } from '../numbers.ts';
 import { parseScanRequest, scanCollection } from '../scan-cursor.ts';
 
-type ZSet = Map<string, number>;
-interface Member {
+export type ZSet = Map<string, number>;
+export interface Member {
   member: string;
   score: number;
 }
@@ -20,7 +27,7 @@ function readZSet(context: CommandContext, key: Buffer) {
   return context.keyspace.typed(keyOf(key), 'zset');
 }
 
-function sorted(zset: ZSet | undefined): Member[] {
+export function sorted(zset: ZSet | undefined): Member[] {
   return [...(zset ?? new Map<string, number>())]
     .map(([member, score]) => ({ member, score }))
     .sort((a, b) => a.score - b.score || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
@@ -66,24 +73,71 @@ function belowMax<T>(value: T, max: Bound<T>, plusInfinity: T | null): boolean {
   return max.exclusive ? value < max.value : value <= max.value;
 }
 
-type RangeFilter = (member: Member) => boolean;
+/** The members in range, from members in score order, the range's own direction applied. */
+type RangeWindow = (ascending: Member[], reverse: boolean) => Member[];
 
-function scoreFilter(minBytes: Buffer, maxBytes: Buffer): RangeFilter | RedisErrorReply {
+function scoreWindow(minBytes: Buffer, maxBytes: Buffer): RangeWindow | RedisErrorReply {
   const min = parseScoreBound(minBytes);
   const max = parseScoreBound(maxBytes);
   if (min === null || max === null) return SCORE_RANGE_ERROR;
-  return ({ score }) => aboveMin(score, min, null) && belowMax(score, max, null);
+  return (ascending, reverse) => {
+    const matching = ascending.filter(
+      ({ score }) => aboveMin(score, min, null) && belowMax(score, max, null),
+    );
+    return reverse ? matching.reverse() : matching;
+  };
 }
 
-function lexFilter(minBytes: Buffer, maxBytes: Buffer): RangeFilter | RedisErrorReply {
+/** sdscmplex: "-" and "+" below and above every string. */
+function compareLex(a: string, b: string, aSpecial: boolean, bSpecial: boolean): number {
+  if (aSpecial && bSpecial && a === b) return 0;
+  if ((aSpecial && a === '-') || (bSpecial && b === '+')) return -1;
+  if ((aSpecial && a === '+') || (bSpecial && b === '-')) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Redis's walk over a small sorted set (zzlFirstInLexRange and its reverse): the first member at
+ * or past one end, then on while inside the other. Members are only lex-ordered when their scores
+ * are equal; with mixed scores this answers what Redis answers, not a filter.
+ */
+function lexWindow(minBytes: Buffer, maxBytes: Buffer): RangeWindow | RedisErrorReply {
   const min = parseLexBound(minBytes);
   const max = parseLexBound(maxBytes);
   if (min === null || max === null) return LEX_RANGE_ERROR;
-  return ({ member }) =>
-    min.value !== '+' &&
-    max.value !== '-' &&
-    aboveMin(member, min, '-') &&
-    belowMax(member, max, '+');
+  const special = (bytes: Buffer) => bytes.length === 1 && (bytes[0] === 0x2d || bytes[0] === 0x2b);
+  const minIsSpecial = special(minBytes);
+  const maxIsSpecial = special(maxBytes);
+  const gteMin = ({ member }: Member) => {
+    const cmp = compareLex(member, min.value, false, minIsSpecial);
+    return min.exclusive ? cmp > 0 : cmp >= 0;
+  };
+  const lteMax = ({ member }: Member) => {
+    const cmp = compareLex(member, max.value, false, maxIsSpecial);
+    return max.exclusive ? cmp < 0 : cmp <= 0;
+  };
+  return (ascending, reverse) => {
+    const cmp = compareLex(min.value, max.value, minIsSpecial, maxIsSpecial);
+    if (cmp > 0 || (cmp === 0 && (min.exclusive || max.exclusive))) return [];
+    const first = ascending[0];
+    const last = ascending.at(-1);
+    if (first === undefined || last === undefined || !gteMin(last) || !lteMax(first)) return [];
+    const taken: Member[] = [];
+    if (!reverse) {
+      const start = ascending.findIndex(gteMin);
+      for (const member of ascending.slice(start)) {
+        if (!lteMax(member)) break;
+        taken.push(member);
+      }
+      return taken;
+    }
+    const start = ascending.findLastIndex(lteMax);
+    for (const member of ascending.slice(0, start + 1).reverse()) {
+      if (!gteMin(member)) break;
+      taken.push(member);
+    }
+    return taken;
+  };
 }
 
 interface RangeRequest {
@@ -101,28 +155,25 @@ function rangeSelector(
   stopBytes: Buffer,
   request: RangeRequest,
 ): Selector | RedisErrorReply {
-  const ordered = (zset: ZSet | undefined) => {
-    const members = sorted(zset);
-    return request.reverse ? members.reverse() : members;
-  };
   if (request.by === 'rank') {
     const start = parseInteger(startBytes);
     const stop = parseInteger(stopBytes);
     if (start === null || stop === null) return NOT_INTEGER;
     return (zset) => {
-      const members = ordered(zset);
+      const members = sorted(zset);
+      if (request.reverse) members.reverse();
       const window = indexWindow(start, stop, members.length);
       return window === null ? [] : members.slice(window[0], window[1] + 1);
     };
   }
   // Reversed ranges name the upper bound first.
   const [minBytes, maxBytes] = request.reverse ? [stopBytes, startBytes] : [startBytes, stopBytes];
-  const filter =
-    request.by === 'score' ? scoreFilter(minBytes, maxBytes) : lexFilter(minBytes, maxBytes);
-  if (isError(filter)) return filter;
+  const window =
+    request.by === 'score' ? scoreWindow(minBytes, maxBytes) : lexWindow(minBytes, maxBytes);
+  if (isError(window)) return window;
   const { limit } = request;
   return (zset) => {
-    const matching = ordered(zset).filter(filter);
+    const matching = window(sorted(zset), request.reverse);
     if (limit === null) return matching;
     if (limit.offset < 0) return [];
     return matching.slice(limit.offset, limit.count < 0 ? undefined : limit.offset + limit.count);
@@ -197,7 +248,7 @@ function rangeCommand(
   };
 }
 
-function removeRange(by: 'rank' | 'score') {
+function removeRange(by: RangeRequest['by']) {
   return (context: CommandContext, args: Buffer[]): RedisReply => {
     const request: RangeRequest = { by, reverse: false, limit: null, withScores: false };
     const selected = selectRange(context, args, request);
@@ -248,7 +299,7 @@ function storedScore(score: number): number {
   return score === 0 ? 0 : score;
 }
 
-function zadd(context: CommandContext, args: Buffer[]): RedisReply {
+export function zadd(context: CommandContext, args: Buffer[]): RedisReply {
   const { flags, next } = parseZAddFlags(args);
   const rest = args.length - next;
   if (rest === 0 || rest % 2 !== 0) return SYNTAX_ERROR;
@@ -334,6 +385,165 @@ function pop(highest: boolean) {
     const taken = ordered.slice(0, count);
     for (const { member } of taken) zset?.delete(member);
     return flatten(taken, true);
+  };
+}
+
+// ZUNION, ZINTER, ZDIFF and their STORE and CARD forms (zunionInterDiffGenericCommand). Plain
+// sets count as sorted sets whose scores are all 1.
+
+type SetOperation = 'union' | 'inter' | 'diff';
+type Aggregate = 'SUM' | 'MIN' | 'MAX';
+
+interface Source {
+  key: string;
+  entries: ZSet;
+  weight: number;
+}
+
+/** C's comparisons, not Math.min/max: a NaN weight product keeps the current score, -0 never wins. */
+function aggregate(mode: Aggregate, current: number, value: number): number {
+  // biome-ignore lint/complexity/useMathMinMax: NaN and -0 must behave as in C.
+  if (mode === 'MIN') return value < current ? value : current;
+  // biome-ignore lint/complexity/useMathMinMax: NaN and -0 must behave as in C.
+  if (mode === 'MAX') return value > current ? value : current;
+  const sum = current + value;
+  // +inf plus -inf is 0 by Redis's convention.
+  return Number.isNaN(sum) ? 0 : sum;
+}
+
+function readSource(context: CommandContext, key: Buffer): Source | RedisErrorReply {
+  const name = keyOf(key);
+  const value = context.keyspace.value(name);
+  if (value === undefined) return { key: name, entries: new Map(), weight: 1 };
+  if (value.type === 'zset') return { key: name, entries: value.value, weight: 1 };
+  if (value.type === 'set') {
+    return {
+      key: name,
+      entries: new Map([...value.value].map((member) => [member, 1])),
+      weight: 1,
+    };
+  }
+  return WRONG_TYPE;
+}
+
+interface SetOperationRequest {
+  sources: Source[];
+  aggregate: Aggregate;
+  withScores: boolean;
+  limit: number;
+}
+
+/** Keys first (their types are checked before the options), then WEIGHTS, AGGREGATE and the rest. */
+function parseSetOperation(
+  context: CommandContext,
+  args: Buffer[],
+  operation: SetOperation,
+  mode: 'reply' | 'store' | 'card',
+): SetOperationRequest | RedisErrorReply {
+  const numkeysIndex = mode === 'store' ? 2 : 1;
+  const count = parseInteger(arg(args, numkeysIndex));
+  if (count === null) return NOT_INTEGER;
+  if (count < 1) {
+    const name = arg(args, 0).toString('latin1').toLowerCase();
+    return new RedisErrorReply(`ERR at least 1 input key is needed for '${name}' command`);
+  }
+  if (count > args.length - numkeysIndex - 1) return SYNTAX_ERROR;
+  const request: SetOperationRequest = {
+    sources: [],
+    aggregate: 'SUM',
+    withScores: false,
+    limit: 0,
+  };
+  for (const key of args.slice(numkeysIndex + 1, numkeysIndex + 1 + count)) {
+    const source = readSource(context, key);
+    if (isError(source)) return source;
+    request.sources.push(source);
+  }
+  const weighted = operation !== 'diff' && mode !== 'card';
+  for (let i = numkeysIndex + 1 + count; i < args.length; i++) {
+    const remaining = args.length - i;
+    const option = optionName(args[i]);
+    if (weighted && option === 'WEIGHTS' && remaining >= count + 1) {
+      for (const source of request.sources) {
+        const weight = parseStrictDouble(arg(args, ++i));
+        if (weight === null) return new RedisErrorReply('ERR weight value is not a float');
+        source.weight = weight;
+      }
+    } else if (weighted && option === 'AGGREGATE' && remaining >= 2) {
+      const mode = optionName(args[++i]);
+      if (mode !== 'SUM' && mode !== 'MIN' && mode !== 'MAX') return SYNTAX_ERROR;
+      request.aggregate = mode;
+    } else if (option === 'WITHSCORES' && mode === 'reply') {
+      request.withScores = true;
+    } else if (option === 'LIMIT' && mode === 'card' && remaining >= 2) {
+      const limit = parseInteger(arg(args, ++i));
+      if (limit === null || limit < 0) return new RedisErrorReply("ERR LIMIT can't be negative");
+      request.limit = limit;
+    } else {
+      return SYNTAX_ERROR;
+    }
+  }
+  return request;
+}
+
+/** The combined scores, summed in Redis's order: sources by ascending size (not for ZDIFF). */
+function combine(operation: SetOperation, request: SetOperationRequest): ZSet {
+  const { sources } = request;
+  const result: ZSet = new Map();
+  const weighted = (source: Source, score: number) => {
+    const value = source.weight * score;
+    return Number.isNaN(value) ? 0 : value;
+  };
+  if (operation === 'diff') {
+    const [first, ...rest] = sources;
+    for (const [member, score] of first?.entries ?? []) {
+      if (rest.every((source) => !source.entries.has(member))) result.set(member, score);
+    }
+    return result;
+  }
+  const bySize = [...sources].sort((a, b) => a.entries.size - b.entries.size);
+  if (operation === 'union') {
+    for (const source of bySize) {
+      for (const [member, score] of source.entries) {
+        const value = weighted(source, score);
+        const current = result.get(member);
+        result.set(
+          member,
+          current === undefined ? value : aggregate(request.aggregate, current, value),
+        );
+      }
+    }
+    return result;
+  }
+  const [first, ...rest] = bySize;
+  for (const [member, score] of first?.entries ?? []) {
+    let total = first === undefined ? 0 : weighted(first, score);
+    const inAll = rest.every((source) => {
+      const other = source.key === first?.key ? score : source.entries.get(member);
+      if (other === undefined) return false;
+      total = aggregate(request.aggregate, total, other * source.weight);
+      return true;
+    });
+    if (inAll) result.set(member, total);
+  }
+  return result;
+}
+
+function setOperation(operation: SetOperation, mode: 'reply' | 'store' | 'card') {
+  return (context: CommandContext, args: Buffer[]): RedisReply => {
+    const request = parseSetOperation(context, args, operation, mode);
+    if (isError(request)) return request;
+    const result = combine(operation, request);
+    if (mode === 'card') {
+      return request.limit > 0 ? Math.min(request.limit, result.size) : result.size;
+    }
+    if (mode === 'reply') return flatten(sorted(result), request.withScores);
+    const destination = keyOf(arg(args, 1));
+    context.keyspace.delete(destination);
+    if (result.size === 0) return 0;
+    for (const [member, score] of result) result.set(member, storedScore(score));
+    context.keyspace.set(destination, { type: 'zset', value: result });
+    return result.size;
   };
 }
 
@@ -425,4 +635,26 @@ export const sortedSetCommands: CommandTable = {
   },
   zremrangebyscore: { arity: 4, write: true, run: removeRange('score') },
   zremrangebyrank: { arity: 4, write: true, run: removeRange('rank') },
+  zremrangebylex: { arity: 4, write: true, run: removeRange('lex') },
+  zrevrangebylex: {
+    arity: -4,
+    write: false,
+    run: rangeCommand({ by: 'lex', reverse: true }, BY_LEX_OPTIONS),
+  },
+  zlexcount: {
+    arity: 4,
+    write: false,
+    run: (context, args) => {
+      const request: RangeRequest = { by: 'lex', reverse: false, limit: null, withScores: false };
+      const selected = selectRange(context, args, request);
+      return isError(selected) ? selected : selected.members.length;
+    },
+  },
+  zunion: { arity: -3, write: false, run: setOperation('union', 'reply') },
+  zinter: { arity: -3, write: false, run: setOperation('inter', 'reply') },
+  zdiff: { arity: -3, write: false, run: setOperation('diff', 'reply') },
+  zunionstore: { arity: -4, write: true, run: setOperation('union', 'store') },
+  zinterstore: { arity: -4, write: true, run: setOperation('inter', 'store') },
+  zdiffstore: { arity: -4, write: true, run: setOperation('diff', 'store') },
+  zintercard: { arity: -3, write: false, run: setOperation('inter', 'card') },
 };
