@@ -76,7 +76,7 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   app.use('*', prefetchApiKey());
   for (const { path, handler } of [...authPrefetches, ...usersPrefetches]) app.use(path, handler);
   app.use('*', rateLimit('general'));
-  // It writes the usage of API-key requests once their status is known.
+  // After the response is built, so a key's usage row carries the status the client got.
   app.use('*', recordApiKeyUsage());
 
   if (deps.config.APP_ENV === 'test') app.route('/', diagnosticsRoutes);

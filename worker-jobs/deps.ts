@@ -26,7 +26,7 @@ export function createWorkerDeps(config: WorkerConfig, logger = createLogger(con
     config,
     logger,
     redis,
-    jobState: createJobStateStore(redis, Date.now),
+    jobState: createJobStateStore(redis, () => systemClock.now().getTime()),
     mailer: createMailer(config),
     clock: systemClock,
   } satisfies WorkerDeps;

@@ -1,6 +1,6 @@
 // Deno entry: `deno run --allow-net --allow-env --allow-read src/entries/deno.ts`, the same app on
-// Deno.serve, which compresses responses natively once asked (off by default since Deno 2.8,
-// denoland/deno#35486). npm packages come from node_modules (package.json makes Deno use it), so no
+// Deno.serve, which compresses responses natively once asked (off by default since Deno 2.8).
+// npm packages come from node_modules (package.json makes Deno use it), so no
 // download happens. A bad variable stops start-up, naming it.
 import { Hono } from 'hono';
 import { serveStatic } from 'hono/serve-static';

@@ -102,19 +102,6 @@ export const edgeJobMessageSchema = z.union(edgeJobTypes.map(jobMessageOf)).open
     'the payload of that type, and the user it belongs to, who may read its status.',
 });
 
-/**
- * The fields of QStash's failure callback that recordFailureCallback (failure-callback.ts) reads;
- * QStash sends more, e.g. the destination's headers. Bodies are base64.
- */
-export const failureCallbackSchema = z.looseObject({
-  status: z.int().optional().openapi({ description: "The destination's last HTTP status." }),
-  body: z.string().optional().openapi({ description: 'Its last answer, base64.' }),
-  retried: z.int().min(0).default(0).openapi({ description: 'How many retries QStash made.' }),
-  dlqId: z.string().min(1).optional().openapi({ description: "The message's id in the DLQ." }),
-  sourceMessageId: z.string().min(1).openapi({ description: 'The message that died.' }),
-  sourceBody: z.string().default('').openapi({ description: 'Its body, the job, base64.' }),
-});
-
 const exampleFailureCallback = {
   status: 503,
   body: btoa(

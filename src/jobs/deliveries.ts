@@ -13,11 +13,10 @@ import { createDeadJobsRepository } from './dead-jobs.repository.ts';
 import {
   edgeJobMessageSchema,
   failureCallbackRoute,
-  failureCallbackSchema,
   jobDeliveryRoute,
   nodeJobDeliveries,
 } from './deliveries.routes.ts';
-import { recordFailureCallback } from './failure-callback.ts';
+import { failureCallbackSchema, recordFailureCallback } from './failure-callback.ts';
 import { type JobHandlers, runJobDelivery } from './job-delivery.ts';
 
 const edgeJobTypes: ReadonlySet<string> = new Set(jobTypesOn('edge'));

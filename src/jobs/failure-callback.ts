@@ -3,7 +3,7 @@
 // any delivery. The job is recorded as dead, and its status turns failed, so it is never lost:
 // even a message that is no job is kept, as type "unknown", for an administrator to look at.
 
-import * as z from 'zod';
+import { z } from '@hono/zod-openapi';
 import { fromBase64 } from '../lib/base64.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -13,17 +13,20 @@ import type { DeadJobRecord, DeadJobsRepository } from './dead-jobs.repository.t
 import { nonRetryable, parseJson } from './job-delivery.ts';
 import type { JobStateStore } from './job-state.ts';
 
-/** The fields of QStash's callback body this reads; bodies are base64. */
-const callbackSchema = z.object({
-  status: z.int().optional(),
-  body: z.string().optional(),
-  retried: z.int().min(0).default(0),
-  dlqId: z.string().min(1).optional(),
-  sourceMessageId: z.string().min(1),
-  sourceBody: z.string().default(''),
+/**
+ * The fields of QStash's failure callback that recordFailureCallback reads;
+ * QStash sends more, e.g. the destination's headers. Bodies are base64.
+ */
+export const failureCallbackSchema = z.looseObject({
+  status: z.int().optional().openapi({ description: "The destination's last HTTP status." }),
+  body: z.string().optional().openapi({ description: 'Its last answer, base64.' }),
+  retried: z.int().min(0).default(0).openapi({ description: 'How many retries QStash made.' }),
+  dlqId: z.string().min(1).optional().openapi({ description: "The message's id in the DLQ." }),
+  sourceMessageId: z.string().min(1).openapi({ description: 'The message that died.' }),
+  sourceBody: z.string().default('').openapi({ description: 'Its body, the job, base64.' }),
 });
 
-type Callback = z.infer<typeof callbackSchema>;
+type Callback = z.infer<typeof failureCallbackSchema>;
 
 export interface FailureCallbackDeps {
   deadJobs: DeadJobsRepository;
@@ -90,7 +93,7 @@ export async function recordFailureCallback(
   deps: FailureCallbackDeps,
   body: Uint8Array,
 ): Promise<DeadJobRecord> {
-  const callback = callbackSchema.safeParse(parseJson(new TextDecoder().decode(body)));
+  const callback = failureCallbackSchema.safeParse(parseJson(new TextDecoder().decode(body)));
   if (!callback.success) {
     deps.logger.error('failure callback refused: not a QStash callback body', {
       fields: callback.error.issues.map((issue) => issue.path.join('.')),

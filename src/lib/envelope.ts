@@ -77,13 +77,8 @@ export function okPage<T, E extends RequestEnv>(c: Context<E>, data: T[], pagina
 
 export type Meta = z.infer<typeof metaSchema>;
 
-/** The success envelope's body; the Node worker (worker-jobs/) answers with it. */
-export function successBody<T>(data: T, meta: Meta) {
-  return { success: true as const, data, meta };
-}
-
-/** The error envelope's body; the Node worker (worker-jobs/) answers with it too. */
-export function errorBody(error: AppError, meta: Meta) {
+/** The error envelope's body. */
+function errorBody(error: AppError, meta: Meta) {
   return {
     success: false as const,
     error: {

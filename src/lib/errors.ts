@@ -64,7 +64,8 @@ export type ErrorCode = keyof typeof catalogue;
 
 export const errorCodes = z.enum(Object.keys(catalogue) as [ErrorCode, ...ErrorCode[]]);
 
-// 489 with Upstash-NonRetryable-Error is QStash's: it sends the message to the DLQ without retrying.
+// 489 with Upstash-NonRetryable-Error is QStash's: it sends the message to the DLQ without
+// retrying.
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
   return catalogue[code][0] as ContentfulStatusCode;
 }

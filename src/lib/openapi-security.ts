@@ -111,13 +111,16 @@ export const signatureSchemes: readonly SecuritySchemeName[] = [
 /** No credentials are read: anyone may call. */
 export const anyone: SecurityRequirement[] = [];
 
-/** requireAuth: a session (bearer token or session cookie) or an API key holding `scope`. */
-export function sessionOrApiKey(scope?: string): SecurityRequirement[] {
-  return [
-    requirement('bearerAuth'),
-    requirement('sessionCookie'),
-    requirement('apiKey', scope === undefined ? [] : [scope]),
-  ];
+/**
+ * requireAuth: a session (bearer token or session cookie) or an API key holding one of `scopes`
+ * (each is an alternative; none listed, any key).
+ */
+export function sessionOrApiKey(...scopes: string[]): SecurityRequirement[] {
+  const keys =
+    scopes.length === 0
+      ? [requirement('apiKey')]
+      : scopes.map((scope) => requirement('apiKey', [scope]));
+  return [requirement('bearerAuth'), requirement('sessionCookie'), ...keys];
 }
 
 /** requireAuth with requireSession: a bearer token or the session cookie, never an API key. */

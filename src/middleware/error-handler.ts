@@ -49,7 +49,7 @@ function fromHttpException(
 const errorLine = (error: Error) => `${error.name}: ${error.message}`;
 
 /** What the log line says of an AppError the server answered 5xx for: its code and its cause. */
-export function serverFault(error: AppError): { code: string; cause: string } {
+function serverFault(error: AppError): { code: string; cause: string } {
   const { cause } = error;
   return {
     code: error.code,
@@ -74,7 +74,7 @@ export function handleErrors<E extends RequestEnv>(
 }
 
 /** An error no code path expected: a backend's failure (503), or else our bug (500). */
-export function unexpected(error: Error, event: { error?: unknown }): AppError {
+function unexpected(error: Error, event: { error?: unknown }): AppError {
   const backend = faultyBackend(error);
   if (backend !== undefined) {
     event.error = {

@@ -12,7 +12,7 @@ import type {
   RateLimitPolicyName,
   RateLimitResult,
 } from '../platform/rate-limits.ts';
-import { honoPath, type PrefetchedRoute, type RoutePrefetch } from './route-prefetch.ts';
+import type { PrefetchedRoute, RoutePrefetch } from './route-prefetch.ts';
 
 /** Who a request counts against; the same identifier always shares one count. */
 export type RateLimitKey = (c: Context<AppEnv>) => string | Promise<string>;
@@ -71,7 +71,8 @@ function record(c: Context<AppEnv>, policy: RateLimitPolicyName, outcome: Record
   c.get('event').rateLimit = { ...previous, [policy]: outcome };
 }
 
-// The Redis client's errors (src/platform/redis.ts) name no key, so the client's key stays out of the log.
+// The Redis client's errors (src/platform/redis.ts) name no key, so the client's key stays out of
+// the log.
 function unavailableReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -144,7 +145,7 @@ export function rateLimitPrefetch(
   route: PrefetchedRoute,
   name: RateLimitPolicyName,
 ): RoutePrefetch {
-  return { path: honoPath(route.path), handler: startRateLimit(name, route.method) };
+  return { path: route.getRoutingPath(), handler: startRateLimit(name, route.method) };
 }
 
 export function rateLimit(name: RateLimitPolicyName, options: RateLimitOptions = {}) {

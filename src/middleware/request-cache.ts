@@ -4,14 +4,15 @@
 //
 // A cached route's read can leave with the rate-limit check, in one Redis round trip: its module
 // declares `cacheReadPrefetch(route, group, keyOf)` beside the route, and the app mounts it before
-// the general rate limit (a route with its own policy starts it in its route middleware). Nothing is answered from it early: the route's own getOrSet of that group and key
-// awaits the read, once authentication and the rate limit have passed; a refused request drops it.
+// the general rate limit (a route with its own policy starts it in its route middleware). Nothing
+// is answered from it early: the route's own getOrSet of that group and key awaits the read, once
+// authentication and the rate limit have passed; a refused request drops it.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { waitUntil } from '../lib/wait-until.ts';
 import { type Cache, createCache } from '../platform/cache.ts';
-import { honoPath, type PrefetchedRoute, type RoutePrefetch } from './route-prefetch.ts';
+import type { PrefetchedRoute, RoutePrefetch } from './route-prefetch.ts';
 
 export function requestCache(c: Context<AppEnv>): Cache {
   const event = c.get('event');
@@ -46,7 +47,7 @@ export function cacheReadPrefetch(
   keyOf: (c: Context<AppEnv>) => string | undefined,
 ): RoutePrefetch {
   return {
-    path: honoPath(route.path),
+    path: route.getRoutingPath(),
     handler: prefetchCacheRead(group, keyOf, route.method.toUpperCase()),
   };
 }

@@ -5,10 +5,10 @@
 import { createMiddleware } from 'hono/factory';
 import type { RequestEnv } from '../lib/request-env.ts';
 
-export const requestIdHeader = 'X-Request-Id';
+const requestIdHeader = 'X-Request-Id';
 const wellFormed = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
 
-export function acceptedRequestId(incoming: string | undefined): string | undefined {
+function acceptedRequestId(incoming: string | undefined): string | undefined {
   return incoming !== undefined && wellFormed.test(incoming) ? incoming : undefined;
 }
 

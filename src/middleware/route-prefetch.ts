@@ -11,12 +11,8 @@ export interface RoutePrefetch {
   handler: MiddlewareHandler<AppEnv>;
 }
 
-/** The route a prefetch is for, as createRoute defines it (OpenAPI path syntax). */
+/** The route a prefetch is for, as createRoute defines it. */
 export interface PrefetchedRoute {
   method: string;
-  path: string;
-}
-
-export function honoPath(openApiPath: string): string {
-  return openApiPath.replaceAll(/\{([^}]+)\}/g, ':$1');
+  getRoutingPath(): string;
 }

@@ -52,7 +52,8 @@ export const securityHeaders = (docsPaths: readonly string[]) => {
   );
 };
 
-// X-CSRF-Token: cookie-mode pages on an allowed origin repeat their CSRF token (src/modules/auth/csrf.ts).
+// X-CSRF-Token: cookie-mode pages on an allowed origin repeat their CSRF token
+// (src/modules/auth/csrf.ts).
 const allowHeaders = ['Content-Type', 'Authorization', 'X-Request-Id', 'X-API-Key', 'X-CSRF-Token'];
 const exposeHeaders = [
   'X-Request-Id',

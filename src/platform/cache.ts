@@ -2,20 +2,20 @@
 // once, without KEYS or SCAN.
 //
 // Versioned namespaces, with the version stamped in the value: each group has a counter at
-// `cache:{group}:v`; an entry lives at `cache:{group}:e:<key>` as JSON `{"v":<version>,"d":<value>}`
-// and counts only while its stamp equals the group's current version. Invalidating a group is one
-// INCR; stale entries are ignored, overwritten by the next fill, and expire by their TTL anyway.
-// Both key names are known before anything is read, so a lookup is ONE command, MGET of the
-// counter and the entry, which auto-pipelining (src/platform/redis.ts) sends in one request with the
-// other commands issued at that moment, such as the rate limiter's script. (With the version
-// inside the key name, the version would have to be read first: a second round trip, or a Lua
-// script touching a key it never declared.) The hash tag `{group}` keeps both keys in one slot,
-// as MGET needs on a clustered Redis.
+// `cache:{group}:v`; an entry lives at `cache:{group}:e:<key>` as JSON
+// `{"v":<version>,"d":<value>}` and counts only while its stamp equals the group's current version.
+// Invalidating a group is one INCR; stale entries are ignored, overwritten by the next fill, and
+// expire by their TTL anyway. Both key names are known before anything is read, so a lookup is ONE
+// command, MGET of the counter and the entry, which auto-pipelining (src/platform/redis.ts) sends
+// in one request with the other commands issued at that moment, such as the rate limiter's script.
+// (With the version inside the key name, the version would have to be read first: a second round
+// trip, or a Lua script touching a key it never declared.) The hash tag `{group}` keeps both keys
+// in one slot, as MGET needs on a clustered Redis.
 //
 // A route's read usually starts only after the middleware awaited the rate limit: a second round
-// trip. `prefetch` starts it earlier, in the limiter's tick (src/middleware/request-cache.ts), and the
-// route's getOrSet then awaits that read instead of issuing its own, so hit, miss and unavailable
-// take the same path either way.
+// trip. `prefetch` starts it earlier, in the limiter's tick (src/middleware/request-cache.ts), and
+// the route's getOrSet then awaits that read instead of issuing its own, so hit, miss and
+// unavailable take the same path either way.
 //
 // Redis down or slow: the cache never fails a request. A read that errors or outlasts timeoutMs
 // counts as 'unavailable' and the value comes from the loader; a failed write is dropped. Both log

@@ -109,7 +109,8 @@ export function createRateLimitPolicies(
   return {
     general: policy('general', config.RATE_LIMIT_GENERAL, 'tokenBucket', 'allow'),
     auth: policy('auth', config.RATE_LIMIT_AUTH, 'slidingWindow', 'refuse'),
-    // Per address: mass sign-ups and reset-email floods; both send email, so neither runs unmetered.
+    // Per address: mass sign-ups and reset-email floods; both send email, so neither runs
+    // unmetered.
     signup: policy('signup', config.RATE_LIMIT_SIGNUP, 'slidingWindow', 'refuse'),
     passwordReset: policy(
       'passwordReset',

@@ -1,9 +1,9 @@
-// `X-API-Key` authentication. Round trips: the key's cached record and its per-key rate-limit
-// count are started by prefetchApiKey(), registered just before the general rate limit, so all
-// three Redis commands are in flight together and an authenticated request still costs one round
-// trip. requireAuth (src/modules/auth/auth.middleware.ts) then calls authenticateApiKey, which awaits them.
-// The database is read only when the record is not cached, and only once authentication is asked
-// for: a client the general limit refuses never gets its keys looked up there.
+// `X-API-Key` authentication. Round trips: the key's cached record and its per-key rate-limit count
+// are started by prefetchApiKey(), registered just before the general rate limit, so all three
+// Redis commands are in flight together and an authenticated request still costs one round trip.
+// requireAuth (src/modules/auth/auth.middleware.ts) then calls authenticateApiKey, which awaits
+// them. The database is read only when the record is not cached, and only once authentication is
+// asked for: a client the general limit refuses never gets its keys looked up there.
 //
 // The per-key count is keyed by the key's hash, which stands for exactly one key just as its id
 // does, but is known before the record is: keyed by id, the count would wait for the record.
@@ -40,8 +40,8 @@ async function startApiKeyCheck(c: Context<AppEnv>, key: string): Promise<Pendin
       return repository.findForAuthentication(hash);
     },
   };
-  // Counted as the policy's middleware counts, so its headers, log fields and Redis-down rule apply;
-  // an over-limit key makes it reject with the 429.
+  // Counted as the policy's middleware counts, so its headers, log fields and Redis-down rule
+  // apply; an over-limit key makes it reject with the 429.
   const count = countRequest(c, 'apiKey', { key: () => `key:${keyHash}` });
   const record = findApiKeyRecord({ apiKeys, clock: deps.clock, cache: requestCache(c) }, keyHash);
   return { key, outcome: Promise.allSettled([count, record]), settleLookup };

@@ -15,7 +15,7 @@ export const recordApiKeyUsage = () =>
     const apiKeyId = c.get('principal')?.apiKeyId;
     if (apiKeyId === undefined) return;
     const deps = c.get('deps');
-    const ip = clientIp(c, c.get('deps').config.CLIENT_IP_HEADER);
+    const ip = clientIp(c, deps.config.CLIENT_IP_HEADER);
     const use = createApiKeysRepository(deps.db).recordUse({
       apiKeyId,
       method: c.req.method,

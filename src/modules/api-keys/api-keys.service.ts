@@ -1,6 +1,5 @@
 // Business rules for API keys: what a key may be given, how it is made and kept (only its SHA-256
 // is stored), and when a presented key stands for its owner.
-
 import { AppError } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
 import { type PageRequest, paginationOf } from '../../lib/pagination.ts';

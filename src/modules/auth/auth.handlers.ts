@@ -53,7 +53,10 @@ function authServiceDeps(c: Context<AppEnv>): AuthServiceDeps {
   return {
     deps: c.get('deps'),
     accounts: createAuthRepository(c.get('deps').db),
-    cache: requestCache(c),
+    // Only deleting an account touches the cache: built when it does.
+    get cache() {
+      return requestCache(c);
+    },
     defer: (task, work) => waitUntil(c, task, work),
   };
 }

@@ -4,8 +4,9 @@
 //
 // Round trips: an authenticated request must cost one trip to Redis, so the access token's
 // deny-list read is started by prefetchTokenRevocation(), registered just before the general rate
-// limit, in the same tick as the limiter's script (src/modules/auth/token-deny-list.ts says how they end
-// up in one HTTP request). requireAuth verifies the signature first (CPU only), then awaits it.
+// limit, in the same tick as the limiter's script (src/modules/auth/token-deny-list.ts says how
+// they end up in one HTTP request). requireAuth verifies the signature first (CPU only), then
+// awaits it.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../app-env.ts';

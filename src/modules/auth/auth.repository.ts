@@ -2,7 +2,8 @@
 // write that must happen together is one db.batch, which libSQL runs as one transaction in one
 // round trip; statements that depend on the one before run only `WHERE changes() = 1`, so a token
 // already spent changes nothing at all. The jobs a write must be followed by (its email, its domain
-// events) are staged in the outbox inside the same batch, so they exist exactly when the write does.
+// events) are staged in the outbox inside the same batch, so they exist exactly when the write
+// does.
 import { and, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import {
   type OneTimeTokenPurpose,

@@ -1,7 +1,7 @@
 // The accounts API's requests and responses. Password rules beyond "a string of bounded length"
-// live in the policy (src/modules/auth/passwords.ts), which names every rule broken at once. Request
-// bodies are strict objects: an unknown field (a `role` at sign-up) is refused with 422, not
-// silently dropped, as docs/accounts-and-access.md promises.
+// live in the policy (src/modules/auth/passwords.ts), which names every rule broken at once.
+// Request bodies are strict objects: an unknown field (a `role` at sign-up) is refused with 422,
+// not silently dropped, as docs/accounts-and-access.md promises.
 import { z } from '@hono/zod-openapi';
 import { selfUserSchema } from '../users/user-serializer.ts';
 
@@ -93,7 +93,7 @@ export const deleteAccountBodySchema = z
   })
   .openapi('DeleteAccountRequest', { example: { password: examplePassword } });
 
-export const sessionSchema = z
+const sessionSchema = z
   .object({
     accessToken: z.string().optional().openapi({ description: 'Bearer mode only.' }),
     accessTokenExpiresAt: z.iso.datetime(),

@@ -3,8 +3,8 @@
 // Passwords/Common-Credentials), lower-cased, with leading and trailing digits and symbols removed,
 // keeping letter-only bases of 4 letters or more (406 words, about 1.6 KiB gzip). A full dictionary
 // would cost more than the Worker's whole bundle budget; the strength check strips the same
-// decorations (and leetspeak) from a candidate before looking it up, so "P@ssw0rd2024!" is caught by
-// "password". Digit-only entries are left out: the policy already demands letters.
+// decorations (and leetspeak) from a candidate before looking it up, so "P@ssw0rd2024!" is caught
+// by "password". Digit-only entries are left out: the policy already demands letters.
 const words = `
 password qwerty dragon baseball football monkey letmein shadow master qwertyuiop mustang michael
 pussy superman fuckyou qazwsx killer trustno jordan jennifer zxcvbnm asdfgh hunter buster soccer

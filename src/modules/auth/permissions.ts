@@ -1,6 +1,5 @@
 // Roles grant permissions; routes ask for permissions, never for roles, so a new role is one line
 // here. An API key carries scopes: a subset of its owner's permissions, checked on top of them.
-
 import type { UserRole } from '../../db/schema.ts';
 import type { Principal } from './principal.ts';
 

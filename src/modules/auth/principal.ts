@@ -1,3 +1,5 @@
+// Who is calling, as every module sees it; a leaf of its own so the app's env can name it
+// without importing the auth module's code.
 import type { UserRole } from '../../db/schema.ts';
 
 /** Who is calling, once authentication succeeded (auth.middleware.ts sets it). */

@@ -5,8 +5,8 @@
 //
 // Cookie mode keeps both tokens out of the page's reach: `__Host-session` (the access token) and
 // `__Host-refresh` (the refresh token) are httpOnly and Secure; `__Host-csrf` is the readable
-// double-submit token (src/modules/auth/csrf.ts). Browsers accept Secure cookies over plain http only from
-// localhost: develop against http://localhost:8787.
+// double-submit token (src/modules/auth/csrf.ts). Browsers accept Secure cookies over plain http
+// only from localhost: develop against http://localhost:8787.
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../../app-env.ts';

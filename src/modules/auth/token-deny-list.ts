@@ -6,10 +6,9 @@
 // long as the tokens it refuses.
 //
 // The read is one pair of GETEX commands issued without awaiting, in the tick of the rate-limit
-// check, so they leave in its pipelined request (src/platform/redis.ts). GETEX without options reads
-// like GET, but Upstash routes it as a write, to the primary, which has seen the logout, rather
-// than to a replica that may not have yet; the rate limiter's script goes there anyway.
-
+// check, so they leave in its pipelined request (src/platform/redis.ts). GETEX without options
+// reads like GET, but Upstash routes it as a write, to the primary, which has seen the logout,
+// rather than to a replica that may not have yet; the rate limiter's script goes there anyway.
 import { withTimeout } from '../../lib/timeout.ts';
 import type { Redis } from '../../platform/redis.ts';
 import { clockToleranceSeconds, type TokenPeek } from './access-tokens.ts';

@@ -23,7 +23,8 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
   };
 
   app.openapi(openApiDocumentRoute, (c) => c.json(documentFor(c.get('deps').config), 200));
-  // Scalar's middleware is the handler: the route is only described, not validated (it takes no input).
+  // Scalar's middleware is the handler: the route is only described, not validated (it takes no
+  // input).
   app.openAPIRegistry.registerPath(docsPageRoute);
   app.get(docsPageRoute.path, docsPage(openApiDocumentRoute.path));
 }

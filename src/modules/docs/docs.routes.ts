@@ -1,9 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone } from '../../lib/openapi-security.ts';
 
 export const openApiDocumentRoute = createRoute({
   method: 'get',
   path: '/openapi.json',
+  operationId: 'getOpenApiDocument',
   tags: ['Docs'],
+  security: anyone,
   summary: 'OpenAPI document',
   description: 'This API described in OpenAPI 3.1, generated from the schemas that validate it.',
   responses: {
@@ -21,7 +24,9 @@ export const openApiDocumentRoute = createRoute({
 export const docsPageRoute = createRoute({
   method: 'get',
   path: '/docs',
+  operationId: 'getDocsPage',
   tags: ['Docs'],
+  security: anyone,
   summary: 'API reference page',
   description:
     'An interactive reference (Scalar) over /openapi.json: try any operation with a bearer token ' +

@@ -6,12 +6,10 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.ts';
 import type { Config } from '../../config.ts';
 import {
-  anyone,
   cookieSchemes,
   type SecurityRequirement,
   signatureSchemes,
 } from '../../lib/openapi-security.ts';
-import { docsPageRoute, openApiDocumentRoute } from './docs.routes.ts';
 import { errorRef, type StandardErrorStatus } from './error-responses.ts';
 
 export type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
@@ -43,12 +41,6 @@ const tagDescriptions: Record<string, string> = {
 
 const requestsFromElsewhere = ['Partner webhooks', 'Job deliveries'];
 
-/** The docs module's own two routes, described beside the document they serve. */
-const docsOperations: Record<string, { operationId: string; security: SecurityRequirement[] }> = {
-  [openApiDocumentRoute.path]: { operationId: 'getOpenApiDocument', security: anyone },
-  [docsPageRoute.path]: { operationId: 'getDocsPage', security: anyone },
-};
-
 function operationsIn(
   items: Record<string, PathItem> | undefined,
 ): { path: string; method: string; operation: Operation }[] {
@@ -58,23 +50,6 @@ function operationsIn(
       return operation === undefined ? [] : [{ path, method, operation }];
     }),
   );
-}
-
-export function operationsOf(
-  document: OpenApiDocument,
-): { path: string; method: string; operation: Operation }[] {
-  return operationsIn(document.paths);
-}
-
-/** The requests the API sends (OpenAPI 3.1 webhooks), by name. */
-export function webhookOperationsOf(
-  document: OpenApiDocument,
-): { name: string; method: string; operation: Operation }[] {
-  return operationsIn(document.webhooks).map(({ path, method, operation }) => ({
-    name: path,
-    method,
-    operation,
-  }));
 }
 
 const names = (requirement: SecurityRequirement, schemes: readonly string[]): boolean =>
@@ -118,21 +93,18 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>, config: Config): 
     servers: [{ url: '/', description: 'The deployment serving this document' }],
   });
   const tags: string[] = [];
-  for (const { path, method, operation } of operationsOf(document)) {
-    const docs = docsOperations[path];
-    if (docs !== undefined) {
-      operation.operationId ??= docs.operationId;
-      operation.security ??= docs.security;
-    }
+  const addTags = (operation: Operation) => {
+    for (const tag of operation.tags ?? []) if (!tags.includes(tag)) tags.push(tag);
+  };
+  for (const { method, operation } of operationsIn(document.paths)) {
     if (operation.security !== undefined) {
       operation.security = withCsrfRule(method, operation.security);
     }
     operation.responses ??= {};
     for (const status of sharedErrors(operation)) operation.responses[status] ??= errorRef(status);
+    addTags(operation);
   }
-  for (const { operation } of [...operationsOf(document), ...webhookOperationsOf(document)]) {
-    for (const tag of operation.tags ?? []) if (!tags.includes(tag)) tags.push(tag);
-  }
+  for (const { operation } of operationsIn(document.webhooks)) addTags(operation);
   // What partners and the queue call comes after what API clients call, wherever it is registered.
   const last = requestsFromElsewhere.filter((name) => tags.includes(name));
   document.tags = [...tags.filter((name) => !last.includes(name)), ...last].map((name) =>

@@ -1,6 +1,5 @@
 // A job's status for GET /v1/jobs/{id}: its owner and administrators may read it. Anyone else is
 // told it does not exist, so job ids of others are never confirmed.
-
 import type { JobRecord, JobStateStore } from '../../jobs/job-state.ts';
 import { AppError } from '../../lib/errors.ts';
 import { checkPermission } from '../auth/permissions.ts';

@@ -1,6 +1,5 @@
 // Jobs as the API shows them: a job's status for its owner, and the dead jobs administrators
 // manage.
-
 import { z } from '@hono/zod-openapi';
 import { deadJobSortColumns } from '../../jobs/dead-jobs.repository.ts';
 import { pageQuerySchema } from '../../lib/pagination.ts';

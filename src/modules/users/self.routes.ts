@@ -26,8 +26,9 @@ export const updateUserRoute = createRoute({
   description:
     'The same as PATCH /v1/me, addressed by id: only the user themselves (or an administrator) ' +
     'may, and only the name can change. Any other field, such as role or email, is refused.',
-  // Oneself: profile:write, as on PATCH /v1/me (an API key needs that scope); anyone else: users:admin.
-  security: sessionOrApiKey(),
+  // Oneself: profile:write, as on PATCH /v1/me (an API key needs that scope); anyone else:
+  // users:admin.
+  security: sessionOrApiKey('profile:write', 'users:admin'),
   middleware: [requireAuth(), requireSelfOrPermission('id', 'users:admin', 'profile:write')],
   request: { params: userIdParamsSchema, body: jsonBody(ownProfileChangesSchema) },
   responses: {

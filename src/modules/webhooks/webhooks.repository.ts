@@ -1,6 +1,5 @@
 // SQL for inbound partner events: the event and the job that processes it, in one batch, once
 // per (partner, event id) however many times the partner delivers it.
-
 import { partnerEvents } from '../../db/schema.ts';
 import type { PreparedJob } from '../../jobs/enqueue.ts';
 import { stageJobIfChanged } from '../../jobs/outbox.ts';
