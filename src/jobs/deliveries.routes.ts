@@ -140,7 +140,7 @@ const signatureHeaders = [
   },
 ];
 
-const jsonBody = (schema: z.ZodType | { $ref: string }, example: unknown) => ({
+const describedBody = (schema: z.ZodType | { $ref: string }, example: unknown) => ({
   required: true,
   content: { 'application/json': { schema, example } },
 });
@@ -217,7 +217,7 @@ export const jobDeliveryRoute = createRoute({
     ...signatureHeaders,
   ],
   request: {
-    body: jsonBody(
+    body: describedBody(
       { $ref: '#/components/schemas/EdgeJobMessage' },
       exampleJobMessage(exampleEdgeJob),
     ),
@@ -239,7 +239,10 @@ export const failureCallbackRoute = createRoute({
   middleware: [jobBackends, edgeQstashSignature] as const,
   parameters: signatureHeaders,
   request: {
-    body: jsonBody({ $ref: '#/components/schemas/QstashFailureCallback' }, exampleFailureCallback),
+    body: describedBody(
+      { $ref: '#/components/schemas/QstashFailureCallback' },
+      exampleFailureCallback,
+    ),
   },
   responses: {
     200: success(
@@ -283,7 +286,7 @@ export const nodeJobDeliveries = jobTypesOn('node').map((type) =>
       'POST /jobs/failed. The worker answers as POST /jobs/{type} does.',
     security: qstashSignature,
     parameters: signatureHeaders,
-    request: { body: jsonBody(jobMessageOf(type), exampleJobMessage(type)) },
+    request: { body: describedBody(jobMessageOf(type), exampleJobMessage(type)) },
     responses: jobOutcomes,
   }),
 );
