@@ -29,6 +29,8 @@ function edgeWorker(stack: LocalStack, mailbox: RunningMailbox): ChildSpec {
     // where JWT_SIGNING_KEYS is a secret (`wrangler secret put JWT_SIGNING_KEYS`).
     JWT_SIGNING_KEYS: 'dev-1:nexus-edge-development-signing-secret-not-for-production',
     PARTNER_SECRETS_KEY: 'ZGV2LW9ubHktcGFydG5lci1zZWNyZXRzLWtleS14eHg',
+    // A partner's webhook URL may be a receiver on this machine (http, loopback).
+    PARTNER_WEBHOOK_ALLOW_PRIVATE: 'true',
   };
   return {
     name: 'worker',

@@ -30,6 +30,11 @@ import { docsPagePath, registerDocs } from './modules/docs/docs.index.ts';
 import { healthRoutes } from './modules/health/health.index.ts';
 import { jobsRoutes } from './modules/jobs/jobs.index.ts';
 import { partnersJobs, partnersRoutes } from './modules/partners/partners.index.ts';
+import {
+  productsJobs,
+  productsPrefetches,
+  productsRoutes,
+} from './modules/products/products.index.ts';
 import { usersJobs, usersPrefetches, usersRoutes } from './modules/users/users.index.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.index.ts';
 
@@ -45,6 +50,7 @@ export interface AppOptions {
 const edgeJobs: EdgeJobs = (deps: Deps) => ({
   ...authJobs(deps),
   ...usersJobs(deps),
+  ...productsJobs(deps),
   ...partnersJobs(deps),
   'maintenance.housekeeping': housekeepingJob(deps),
 });
@@ -74,7 +80,8 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   // check, in one Redis round trip: they are issued in the same tick, right before it.
   app.use('*', prefetchTokenRevocation());
   app.use('*', prefetchApiKey());
-  for (const { path, handler } of [...authPrefetches, ...usersPrefetches]) app.use(path, handler);
+  for (const { path, handler } of [...authPrefetches, ...usersPrefetches, ...productsPrefetches])
+    app.use(path, handler);
   app.use('*', rateLimit('general'));
   // After the response is built, so a key's usage row carries the status the client got.
   app.use('*', recordApiKeyUsage());
@@ -83,6 +90,7 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   const routes = withWebhooks
     .route('/', authRoutes)
     .route('/', usersRoutes)
+    .route('/', productsRoutes)
     .route('/', apiKeysRoutes)
     .route('/', partnersRoutes)
     .route('/', jobsRoutes);

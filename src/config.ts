@@ -162,6 +162,16 @@ export const configSchema = z.object({
   PARTNER_SECRETS_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{43}$/, 'expected base64url of 32 random bytes (43 characters)'),
+  /**
+   * "true" lets partners' webhook URLs use http and point at loopback and private addresses (a
+   * receiver on this machine or network): for local development and tests only. In production it
+   * would let an administrator's typo, or a stolen admin session, aim our signed requests at our
+   * own internal services.
+   */
+  PARTNER_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], 'expected "true" or "false"')
+    .transform((value) => value === 'true')
+    .prefault('false'),
   /** The web app the emails link to (`/verify-email?token=…`, `/reset-password?token=…`). */
   PUBLIC_APP_URL: httpOrigin.prefault('http://127.0.0.1:8787'),
 });

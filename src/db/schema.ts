@@ -33,7 +33,11 @@ export const users = sqliteTable(
     /** Soft delete: set, the user is hidden everywhere by default. */
     deletedAt: timestamp('deleted_at'),
   },
-  (table) => [index('users_deleted_at_idx').on(table.deletedAt)],
+  (table) => [
+    index('users_deleted_at_idx').on(table.deletedAt),
+    // The export's keyset pages walk (created_at, id).
+    index('users_created_idx').on(table.createdAt, table.id),
+  ],
 );
 
 export type UserRow = typeof users.$inferSelect;
@@ -217,11 +221,21 @@ export type DeadJobRow = typeof deadJobs.$inferSelect;
 export const partnerSchemes = ['hmac-sha256', 'standard-webhooks'] as const;
 export type PartnerScheme = (typeof partnerSchemes)[number];
 
-/** Partners who send us signed webhooks. */
+/**
+ * Partners: they send us signed webhooks, and those subscribed to our events receive them at
+ * their webhook URL, signed the same way with the same secrets.
+ */
 export const partners = sqliteTable('partners', {
   id: id(),
   name: text('name').notNull().unique(),
   scheme: text('scheme', { enum: partnerSchemes }).notNull(),
+  /** Where our events go; null: the partner receives none. */
+  webhookUrl: text('webhook_url'),
+  /** The event types the partner receives, e.g. product.created. */
+  subscribedEvents: text('subscribed_events', { mode: 'json' })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
   createdAt: timestamp('created_at').notNull().default(nowMs),
   revokedAt: timestamp('revoked_at'),
 });
@@ -271,3 +285,72 @@ export const partnerEvents = sqliteTable(
 );
 
 export type PartnerEventRow = typeof partnerEvents.$inferSelect;
+
+export const productCategories = [
+  'electronics',
+  'computers',
+  'home',
+  'kitchen',
+  'garden',
+  'furniture',
+  'clothing',
+  'shoes',
+  'beauty',
+  'health',
+  'sports',
+  'outdoors',
+  'toys',
+  'books',
+  'music',
+  'office',
+  'automotive',
+  'grocery',
+  'pets',
+  'jewelry',
+] as const;
+export type ProductCategory = (typeof productCategories)[number];
+
+/** ISO 4217 codes the catalogue prices in. */
+export const currencies = ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD'] as const;
+export type Currency = (typeof currencies)[number];
+
+/**
+ * The catalogue. `seq` is the rowid the full-text index (products_fts, created with its triggers
+ * by a migration of its own) points at: an INTEGER PRIMARY KEY, so VACUUM never renumbers it. The
+ * public identifier is `id`, a UUID.
+ */
+export const products = sqliteTable(
+  'products',
+  {
+    seq: integer('seq').primaryKey(),
+    id: text('id')
+      .notNull()
+      .unique()
+      .$defaultFn(() => crypto.randomUUID()),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    category: text('category', { enum: productCategories }).notNull(),
+    /** In the currency's minor units (cents): money is never a float. */
+    priceAmount: integer('price_amount').notNull(),
+    priceCurrency: text('price_currency', { enum: currencies }).notNull(),
+    stock: integer('stock').notNull().default(0),
+    tags: text('tags', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+    updatedAt: timestamp('updated_at').notNull().default(nowMs),
+    /** Soft delete: set, the product is hidden unless an admin asks for deleted ones. */
+    deletedAt: timestamp('deleted_at'),
+  },
+  (table) => [
+    // Keyset pages walk (created_at, id); the owner's and a category's pages have their own.
+    index('products_created_idx').on(table.createdAt, table.id),
+    index('products_owner_created_idx').on(table.ownerId, table.createdAt, table.id),
+    index('products_category_created_idx').on(table.category, table.createdAt, table.id),
+    index('products_price_idx').on(table.priceAmount, table.id),
+  ],
+);
+
+export type ProductRow = typeof products.$inferSelect;
+export type NewProductRow = typeof products.$inferInsert;

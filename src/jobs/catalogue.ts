@@ -31,6 +31,20 @@ const domainEventPayload = z.strictObject({
   occurredAt: z.iso.datetime(),
 });
 
+/** The events partners can subscribe to; each is delivered to them signed, at their webhook URL. */
+export const partnerEventTypes = ['product.created', 'product.updated', 'product.deleted'] as const;
+export type PartnerEventType = (typeof partnerEventTypes)[number];
+
+/** One of our events as a partner receives it: the body of the signed POST, as it is sent. */
+export const outboundEventPayload = z.strictObject({
+  /** The event's id: the partner's deduplication key (webhook-id under Standard Webhooks). */
+  eventId: z.uuid(),
+  event: z.enum(partnerEventTypes),
+  occurredAt: z.iso.datetime(),
+  /** The resource as it was when the event happened, as the API serializes it. */
+  data: z.record(z.string(), z.unknown()),
+});
+
 export const jobPayloads = {
   'email.verification': accountEmailPayload,
   'email.password-reset': accountEmailPayload,
@@ -54,6 +68,12 @@ export const jobPayloads = {
   }),
   'audit.record': domainEventPayload,
   'partner.event': z.strictObject({ partnerId: z.uuid(), eventId: z.string().min(1).max(200) }),
+  /** Refills the product's cache entry after a change, so the next read is a hit. */
+  'product.cache-warm': z.strictObject({ productId: z.uuid() }),
+  /** Hands an event to every partner subscribed to its type: one partner.notify job each. */
+  'partner.broadcast': outboundEventPayload,
+  /** POSTs an event, signed with the partner's secret, to the partner's webhook URL. */
+  'partner.notify': outboundEventPayload.extend({ partnerId: z.uuid() }),
   'digest.weekly': z.strictObject({}),
   'maintenance.token-cleanup': z.strictObject({}),
   'maintenance.housekeeping': z.strictObject({}),
@@ -110,6 +130,21 @@ export const jobDefinitions: Record<JobType, JobDefinition> = {
     priority: 'normal',
     retries: 5,
     retryDelay: 'pow(2, retried) * 5000',
+  },
+  'product.cache-warm': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
+  'partner.broadcast': {
+    runsOn: 'edge',
+    priority: 'normal',
+    retries: 5,
+    retryDelay: 'pow(2, retried) * 5000',
+  },
+  // A partner's endpoint may be down for a while: eight retries backing off to an hour, about
+  // three hours in all.
+  'partner.notify': {
+    runsOn: 'edge',
+    priority: 'normal',
+    retries: 8,
+    retryDelay: 'min(3600000, pow(3, retried) * 10000)',
   },
   'digest.weekly': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
   'maintenance.token-cleanup': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },

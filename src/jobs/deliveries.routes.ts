@@ -45,6 +45,18 @@ const exampleJobId = '7c0d3d3e-3d7a-4c43-9a55-8c0f7b2f7d1e';
 const exampleUserId = '00000000-0000-4000-8000-000000000002';
 const exampleCreatedAt = '2026-06-01T09:00:00.000Z';
 
+const exampleProductEvent: JobPayload<'partner.broadcast'> = {
+  eventId: '9b2e4f6a-1c3d-4e5f-8a7b-6c5d4e3f2a1b',
+  event: 'product.updated',
+  occurredAt: exampleCreatedAt,
+  data: {
+    id: '3f6c1e2d-8a4b-4c7d-9e1f-2a3b4c5d6e7f',
+    name: 'Walnut desk lamp',
+    price: { amount: 4999, currency: 'EUR' },
+    stock: 12,
+  },
+};
+
 /** One payload of each type, as enqueueing writes it. */
 const examplePayloads: { [T in JobType]: JobPayload<T> } = {
   'email.verification': {
@@ -77,6 +89,9 @@ const examplePayloads: { [T in JobType]: JobPayload<T> } = {
     occurredAt: exampleCreatedAt,
   },
   'partner.event': { partnerId: '00000000-0000-4000-8000-00000000000b', eventId: 'evt_123' },
+  'product.cache-warm': { productId: exampleProductEvent.data.id as string },
+  'partner.broadcast': exampleProductEvent,
+  'partner.notify': { ...exampleProductEvent, partnerId: '00000000-0000-4000-8000-00000000000b' },
   'digest.weekly': {},
   'maintenance.token-cleanup': {},
   'maintenance.housekeeping': {},

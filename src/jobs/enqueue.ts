@@ -156,15 +156,27 @@ async function markPending(deps: EnqueueDeps, jobs: Publishable[]): Promise<void
   }
 }
 
-/** Hands jobs to QStash in one request, each marked pending beside it. */
+/** Messages per QStash batch request: a bulk write's events may be hundreds. */
+const publishBatchSize = 100;
+
+/**
+ * Hands jobs to QStash, a batch request per hundred (one for most writes), each marked pending
+ * beside it. A later batch that fails leaves the earlier ones published: publishing them again
+ * under the same ids delivers each once.
+ */
 export async function publishJobs(
   deps: EnqueueDeps,
   jobs: Publishable[],
 ): Promise<{ messageId: string }[]> {
-  const [accepted] = await Promise.all([
-    deps.queue.publishBatch(jobs.map((job) => publishRequest(deps.config, job))),
-    markPending(deps, jobs),
-  ]);
+  const publishing = markPending(deps, jobs);
+  const accepted: { messageId: string }[] = [];
+  for (let start = 0; start < jobs.length; start += publishBatchSize) {
+    const batch = jobs.slice(start, start + publishBatchSize);
+    accepted.push(
+      ...(await deps.queue.publishBatch(batch.map((job) => publishRequest(deps.config, job)))),
+    );
+  }
+  await publishing;
   return accepted;
 }
 

@@ -17,15 +17,21 @@ import {
   publishRequest,
 } from './enqueue.ts';
 
-/** The insert to put in the same `db.batch([...])` as the change the job follows. */
+/** The insert to put in the same `db.batch([...])` as the change the jobs follow: one statement. */
+export function stageJobs(db: Database, jobs: PreparedJob[]): BatchItem<'sqlite'> {
+  return db.insert(outbox).values(
+    jobs.map((job) => ({
+      id: job.id,
+      type: job.type,
+      message: job.message,
+      priority: job.priority,
+      notBefore: job.notBefore ?? null,
+    })),
+  );
+}
+
 export function stageJob(db: Database, job: PreparedJob): BatchItem<'sqlite'> {
-  return db.insert(outbox).values({
-    id: job.id,
-    type: job.type,
-    message: job.message,
-    priority: job.priority,
-    notBefore: job.notBefore ?? null,
-  });
+  return stageJobs(db, [job]);
 }
 
 /**

@@ -26,6 +26,17 @@ export const paginationSchema = z
 
 export type Pagination = z.infer<typeof paginationSchema>;
 
+/** Keyset pages: where the next one starts, opaque (src/lib/cursor.ts). */
+export const cursorPaginationSchema = z
+  .object({
+    limit: z.int().min(1),
+    hasNext: z.boolean(),
+    nextCursor: z.string().nullable().openapi({ description: 'The next page; null on the last.' }),
+  })
+  .openapi('CursorPagination');
+
+export type CursorPagination = z.infer<typeof cursorPaginationSchema>;
+
 export const errorEnvelopeSchema = z
   .object({
     success: z.literal(false),
@@ -71,7 +82,12 @@ export function ok<T, S extends ContentfulStatusCode = 200, E extends RequestEnv
   return c.json({ success: true as const, data, meta: metaOf(c) }, status ?? (200 as S));
 }
 
-export function okPage<T, E extends RequestEnv>(c: Context<E>, data: T[], pagination: Pagination) {
+/** A page of items with its offset or cursor block. */
+export function okPage<T, P extends Pagination | CursorPagination, E extends RequestEnv>(
+  c: Context<E>,
+  data: T[],
+  pagination: P,
+) {
   return c.json({ success: true as const, data, pagination, meta: metaOf(c) }, 200);
 }
 

@@ -30,6 +30,10 @@ const catalogue = {
     503,
     'a backend is down or slow, the request ran past its deadline, or the server is misconfigured; `details.backend` names a backend',
   ],
+  INVALID_CURSOR: [
+    400,
+    'a pagination cursor that was altered, expired with its signing key, or belongs to another query',
+  ],
   INVALID_CREDENTIALS: [401, 'sign-in with a wrong email or password (one answer for both)'],
   PASSWORD_POLICY: [422, 'a new password the policy refuses; `details.issues` says why'],
   TOKEN_INVALID: [
@@ -37,7 +41,10 @@ const catalogue = {
     'an email verification or password reset token that is invalid, expired or used',
   ],
   API_KEY_INVALID: [401, 'an `X-API-Key` that is malformed, unknown, revoked or expired'],
-  SCOPE_MISSING: [403, 'an API key without the scope the route needs; `details.scope` names it'],
+  SCOPE_MISSING: [
+    403,
+    'an API key without the scope the route needs; `details.permission` names it',
+  ],
   REFRESH_TOKEN_REUSED: [401, 'a refresh token presented twice: its whole session is revoked'],
   EMAIL_NOT_VERIFIED: [403, 'the route needs a verified email address'],
   CSRF_FAILED: [403, 'a cookie-mode request without the matching `X-CSRF-Token`'],

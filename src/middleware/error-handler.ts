@@ -102,11 +102,17 @@ interface SchemaIssue {
 
 /** A failed schema's issues as a 422's `details.fields` lists them. */
 export function fieldIssues(issues: readonly SchemaIssue[]) {
-  return issues.map((issue) => ({
-    path: issue.path.join('.'),
-    message: issue.message,
-    code: issue.code,
-  }));
+  return issues.flatMap((issue) => {
+    // A field the route does not take is named by its own path, so a client sees `items.3.id`
+    // refused rather than `items.3` with the names in the message only.
+    const keys = 'keys' in issue && Array.isArray(issue.keys) ? issue.keys.map(String) : [];
+    const paths = keys.length > 0 ? keys.map((key) => [...issue.path, key]) : [issue.path];
+    return paths.map((path) => ({
+      path: path.join('.'),
+      message: issue.message,
+      code: issue.code,
+    }));
+  });
 }
 
 /** The default hook of every validated route: a failed schema answers 422 with each field's issue. */

@@ -25,25 +25,31 @@ export function requestCache(c: Context<AppEnv>): Cache {
   });
 }
 
+/** A cache group's name, fixed or made from the entry's key (a group per item). */
+type GroupOf = string | ((key: string) => string);
+
 /**
  * Starts the cache read of a request with this method (GET unless told), keyed by keyOf
  * (undefined: no read), in the rate limit's tick.
  */
 export const prefetchCacheRead = (
-  group: string,
+  group: GroupOf,
   keyOf: (c: Context<AppEnv>) => string | undefined,
   method = 'GET',
 ) =>
   createMiddleware<AppEnv>((c, next) => {
     const key = c.req.method === method ? keyOf(c) : undefined;
-    if (key !== undefined) c.set('cachePrefetch', requestCache(c).group(group).prefetch(key));
+    if (key !== undefined) {
+      const name = typeof group === 'string' ? group : group(key);
+      c.set('cachePrefetch', requestCache(c).group(name).prefetch(key));
+    }
     return next();
   });
 
 /** A cached route's read, begun with the general rate limit. */
 export function cacheReadPrefetch(
   route: PrefetchedRoute,
-  group: string,
+  group: GroupOf,
   keyOf: (c: Context<AppEnv>) => string | undefined,
 ): RoutePrefetch {
   return {

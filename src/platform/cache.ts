@@ -22,6 +22,8 @@
 // a warning. The cost: an invalidation lost that way leaves entries stale for up to their TTL.
 // Where that cost is not acceptable (revoking a credential), the caller asks for
 // `invalidate({ required: true })`, which rejects instead, so the request can fail.
+
+import type { SetCommandOptions } from '@upstash/redis/cloudflare';
 import type { Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { withTimeout } from '../lib/timeout.ts';
@@ -88,8 +90,17 @@ export interface InvalidateOptions {
   required?: boolean;
 }
 
+export interface GroupOptions {
+  /**
+   * Lets the group's version counter expire this long after it was created, for groups made per
+   * item (one per product) that would otherwise pile up. An expired counter restarts at the clock's
+   * milliseconds, above any version its entries were stamped with, so they stop counting with it.
+   */
+  versionTtlSeconds?: number;
+}
+
 export interface Cache {
-  group(name: string): CacheGroup;
+  group(name: string, options?: GroupOptions): CacheGroup;
 }
 
 interface Entry {
@@ -115,8 +126,12 @@ export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cach
   const timeoutMs = backend.config.CACHE_TIMEOUT_MS;
 
   return {
-    group(name) {
+    group(name, options = {}) {
       const versionKey = `cache:{${name}}:v`;
+      const startVersion: SetCommandOptions =
+        options.versionTtlSeconds === undefined
+          ? { nx: true }
+          : { nx: true, ex: options.versionTtlSeconds };
       const entryKey = (key: string) => `cache:{${name}}:e:${key}`;
       // String() of an Error is `Name: message`.
       const warn = (operation: string, error: unknown, key?: string) =>
@@ -126,15 +141,17 @@ export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cach
       const read = (key: string) => withTimeout(redis.mget(versionKey, entryKey(key)), timeoutMs);
 
       const write = async (key: string, version: number | undefined, value: Json, ttl: number) => {
-        // A counter starts at the clock's milliseconds, not at 0: should Redis lose it (eviction),
-        // the restarted counter cannot land back on a version that old entries still carry.
-        const stamp = version ?? clock.now().getTime();
-        const stored = redis.set(entryKey(key), JSON.stringify({ v: stamp, d: value }), {
-          ex: ttl,
-        });
-        await (version === undefined
-          ? Promise.all([redis.set(versionKey, stamp, { nx: true }), stored])
-          : stored);
+        let stamp = version;
+        if (stamp === undefined) {
+          // A counter starts at the clock's milliseconds, not at 0: should Redis lose it
+          // (eviction), the restarted counter cannot land back on a version that old entries
+          // still carry. It is started before the entry is written: if an invalidation started it
+          // first, the value loaded before may be outdated, and it is not stored.
+          const started = clock.now().getTime();
+          if ((await redis.set(versionKey, started, startVersion)) === null) return;
+          stamp = started;
+        }
+        await redis.set(entryKey(key), JSON.stringify({ v: stamp, d: value }), { ex: ttl });
       };
 
       const writeQuietly = (
@@ -198,7 +215,7 @@ export function createCache(backend: CacheBackend, scope: CacheScope = {}): Cach
           const bump = () =>
             redis
               .multi()
-              .set(versionKey, clock.now().getTime(), { nx: true })
+              .set(versionKey, clock.now().getTime(), startVersion)
               .incr(versionKey)
               .exec();
           if (!options.required) return writeQuietly('invalidate', undefined, bump);

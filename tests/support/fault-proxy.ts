@@ -13,6 +13,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../../src/lib/seeded-random.ts';
 
 export type FaultKind = 'fail-before' | 'fail-after' | 'duplicate';
 
@@ -61,18 +62,6 @@ export interface FaultProxyOptions {
   rules?: FaultRule[];
   /** Seed of the PRNG behind `rate` rules. */
   seed?: number;
-}
-
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Hop-by-hop headers, and those fetch sets or changes (it decompresses bodies), are not copied.

@@ -91,6 +91,7 @@ describe('access tokens', () => {
     expect(tokens.peek(signed.token)).toEqual({
       tokenId: signed.tokenId,
       sessionId: subject.sessionId,
+      userId: subject.userId,
     });
     expect(tokens.peek('not-a-jwt')).toBeUndefined();
     expect(tokens.peek('a.b.c')).toBeUndefined();

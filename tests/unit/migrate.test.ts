@@ -51,7 +51,14 @@ function runEntry(entry: 'migrate' | 'seed', env: Record<string, string>) {
 describe('migrateDatabase and seedDatabase', () => {
   it('migrates once, then finds nothing to apply', async () => {
     expect(await migrateDatabase(server.url, authToken)).toEqual({
-      applied: ['0000_users', '0001_identity', '0002_jobs_and_partners'],
+      applied: [
+        '0000_users',
+        '0001_identity',
+        '0002_jobs_and_partners',
+        '0003_catalogue',
+        '0004_products_search',
+        '0005_users_created_index',
+      ],
     });
     expect(await migrateDatabase(server.url, authToken)).toEqual({ applied: [] });
 
@@ -70,10 +77,17 @@ describe('migrateDatabase and seedDatabase', () => {
       'partner_secrets',
       'partners',
       'password_history',
+      'products',
+      'products_fts',
+      'products_fts_config',
+      'products_fts_content',
+      'products_fts_data',
+      'products_fts_docsize',
+      'products_fts_idx',
       'refresh_tokens',
       'users',
     ]);
-    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 3 }]);
+    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 6 }]);
   });
 
   it('seeds the fixed users once; a second run leaves the very same rows', async () => {

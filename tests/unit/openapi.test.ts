@@ -164,6 +164,7 @@ const verbs = new Set([
   'create',
   'delete',
   'deliver',
+  'export',
   'get',
   'list',
   'record',

@@ -44,7 +44,7 @@ async function startApiKeyCheck(c: Context<AppEnv>, key: string): Promise<Pendin
   // apply; an over-limit key makes it reject with the 429.
   const count = countRequest(c, 'apiKey', { key: () => `key:${keyHash}` });
   const record = findApiKeyRecord({ apiKeys, clock: deps.clock, cache: requestCache(c) }, keyHash);
-  return { key, outcome: Promise.allSettled([count, record]), settleLookup };
+  return { key, keyHash, outcome: Promise.allSettled([count, record]), settleLookup };
 }
 
 /** Starts the checks of a well-formed X-API-Key; register it right before the general rate limit. */

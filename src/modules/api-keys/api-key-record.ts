@@ -17,6 +17,8 @@ export type ApiKeyRecord = {
 /** The per-key count and the record read of a presented key, both under way. */
 export interface PendingApiKeyCheck {
   key: string;
+  /** The key's SHA-256 (hex): how it is stored, counted and cached. */
+  keyHash: string;
   /** Settled, never rejected: a prefetch nobody awaits (a public route) must not go unhandled. */
   outcome: Promise<[PromiseSettledResult<unknown>, PromiseSettledResult<ApiKeyRecord | null>]>;
   /** Lets a cache miss go on to the database (true) or gives it up (false); the first call counts. */

@@ -49,6 +49,8 @@ export class AccessTokenError extends Error {
 export interface TokenPeek {
   tokenId: string;
   sessionId: string;
+  /** The subject the token claims: unverified, so only good for naming a read to start early. */
+  userId: string;
 }
 
 export interface AccessTokens {
@@ -159,9 +161,9 @@ export function createAccessTokens(
 
     peek(token) {
       try {
-        const { jti, sid } = decodeJwt(token);
-        return typeof jti === 'string' && typeof sid === 'string'
-          ? { tokenId: jti, sessionId: sid }
+        const { jti, sid, sub } = decodeJwt(token);
+        return typeof jti === 'string' && typeof sid === 'string' && typeof sub === 'string'
+          ? { tokenId: jti, sessionId: sid, userId: sub }
           : undefined;
       } catch {
         return undefined;

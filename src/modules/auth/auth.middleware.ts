@@ -99,7 +99,7 @@ async function authenticateSession(
       ? prefetched
       : startRevocationCheck(
           deps.redis,
-          { tokenId: verified.tokenId, sessionId: verified.sessionId },
+          { tokenId: verified.tokenId, sessionId: verified.sessionId, userId: verified.userId },
           deps.config.RATE_LIMIT_TIMEOUT_MS,
         );
   const status = await pending.status;

@@ -21,13 +21,27 @@ export const permissions = [
   'profile:write',
   /** Any job's status, and the dead-letter queue: list, inspect, requeue, delete. */
   'jobs:manage',
+  /** One's own products' analytics and export. */
+  'products:read',
+  /** Creating products, and changing, deleting and restoring one's own. */
+  'products:write',
+  /** Any product: changes, deleted ones, global analytics, the export of all. */
+  'products:admin',
 ] as const;
 
 export type Permission = (typeof permissions)[number];
 
 const permissionsByRole: Record<UserRole, readonly Permission[]> = {
   admin: permissions,
-  user: ['profile:read', 'profile:write', 'apikeys:manage', 'users:search', 'users:read-public'],
+  user: [
+    'profile:read',
+    'profile:write',
+    'apikeys:manage',
+    'users:search',
+    'users:read-public',
+    'products:read',
+    'products:write',
+  ],
 };
 
 export function permissionsOf(role: UserRole): readonly Permission[] {

@@ -7,10 +7,12 @@ import { principalOf } from '../auth/auth.middleware.ts';
 import { createPartnersRepository } from './partners.repository.ts';
 import type {
   createPartnerRoute,
+  deleteSubscriptionRoute,
   listPartnersRoute,
   revokePartnerRoute,
   revokeSecretRoute,
   rotateSecretRoute,
+  updateSubscriptionRoute,
 } from './partners.routes.ts';
 import {
   createPartner,
@@ -19,6 +21,8 @@ import {
   revokePartner,
   revokeSecret,
   rotateSecret,
+  subscribePartner,
+  unsubscribePartner,
 } from './partners.service.ts';
 
 function partnersServiceDeps(c: Context<AppEnv>): PartnersServiceDeps {
@@ -58,4 +62,24 @@ export const revokeSecretHandler: RouteHandler<typeof revokeSecretRoute, AppEnv>
 export const revokePartnerHandler: RouteHandler<typeof revokePartnerRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
   return ok(c, await revokePartner(partnersServiceDeps(c), principalOf(c).userId, id), 200);
+};
+
+export const updateSubscriptionHandler: RouteHandler<
+  typeof updateSubscriptionRoute,
+  AppEnv
+> = async (c) => {
+  const { id } = c.req.valid('param');
+  return ok(
+    c,
+    await subscribePartner(partnersServiceDeps(c), principalOf(c).userId, id, c.req.valid('json')),
+    200,
+  );
+};
+
+export const deleteSubscriptionHandler: RouteHandler<
+  typeof deleteSubscriptionRoute,
+  AppEnv
+> = async (c) => {
+  const { id } = c.req.valid('param');
+  return ok(c, await unsubscribePartner(partnersServiceDeps(c), principalOf(c).userId, id), 200);
 };

@@ -1,8 +1,8 @@
 // SQL for partners and their secrets. Every admin change carries its audit row in the same batch,
 // which libSQL runs as one transaction in one round trip; an audit row is selected from the row
 // about to change, under the change's own conditions, so it exists exactly when the change does.
-// Only the webhook look-up reads a secret's ciphertext.
-import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
+// Only the webhook look-ups (theirs to us, ours to them) read a secret's ciphertext.
+import { and, asc, eq, gt, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import {
   type AuditEntry,
   auditLogs,
@@ -43,6 +43,20 @@ export type PartnerForWebhook = {
   secrets: { sealed: string; expiresAt: number | null }[];
 };
 
+/** Where and how to send a partner our events: its subscription and its unrevoked secrets. */
+export type PartnerForDelivery = {
+  scheme: PartnerScheme;
+  webhookUrl: string | null;
+  subscribedEvents: string[];
+  secrets: { sealed: string; createdAt: Date; expiresAt: Date | null }[];
+};
+
+export interface Subscription {
+  /** Null with no events: the partner receives nothing. */
+  webhookUrl: string | null;
+  events: string[];
+}
+
 export interface PartnersRepository {
   /** Undefined when another partner has the name. */
   create(
@@ -74,6 +88,20 @@ export interface PartnersRepository {
   revoke(partnerId: string, at: Date, audit: AuditEntry): Promise<PartnerWithSecrets | undefined>;
   /** Undefined for an unknown or revoked partner. */
   findForWebhook(partnerId: string): Promise<PartnerForWebhook | undefined>;
+  /**
+   * Replaces an active partner's subscription, audited only when it changes anything. Undefined
+   * when no active partner has the id.
+   */
+  setSubscription(
+    partnerId: string,
+    subscription: Subscription,
+    at: Date,
+    audit: AuditEntry,
+  ): Promise<PartnerWithSecrets | undefined>;
+  /** The active partners with a webhook URL subscribed to the event, oldest first. */
+  subscribersOf(event: string): Promise<string[]>;
+  /** Undefined for an unknown or revoked partner. */
+  findForDelivery(partnerId: string): Promise<PartnerForDelivery | undefined>;
 }
 
 const secretColumns = {
@@ -105,6 +133,34 @@ export function createPartnersRepository(db: Database): PartnersRepository {
       .from(partnerSecrets)
       .where(eq(partnerSecrets.partnerId, partnerId))
       .orderBy(asc(partnerSecrets.createdAt));
+
+  async function findForDelivery(partnerId: string) {
+    const rows = await db
+      .select({
+        scheme: partners.scheme,
+        webhookUrl: partners.webhookUrl,
+        subscribedEvents: partners.subscribedEvents,
+        sealed: partnerSecrets.encryptedSecret,
+        createdAt: partnerSecrets.createdAt,
+        expiresAt: partnerSecrets.expiresAt,
+      })
+      .from(partners)
+      .leftJoin(
+        partnerSecrets,
+        and(eq(partnerSecrets.partnerId, partners.id), isNull(partnerSecrets.revokedAt)),
+      )
+      .where(and(eq(partners.id, partnerId), isNull(partners.revokedAt)));
+    const [first] = rows;
+    if (first === undefined) return undefined;
+    return {
+      scheme: first.scheme,
+      webhookUrl: first.webhookUrl,
+      subscribedEvents: first.subscribedEvents,
+      secrets: rows.flatMap(({ sealed, createdAt, expiresAt }) =>
+        sealed === null || createdAt === null ? [] : [{ sealed, createdAt, expiresAt }],
+      ),
+    };
+  }
 
   return {
     async create(partner, secret, audit) {
@@ -203,26 +259,57 @@ export function createPartnersRepository(db: Database): PartnersRepository {
       return partner === undefined ? undefined : { ...partner, secrets };
     },
 
-    async findForWebhook(partnerId) {
-      const rows = await db
-        .select({
-          scheme: partners.scheme,
-          sealed: partnerSecrets.encryptedSecret,
-          expiresAt: partnerSecrets.expiresAt,
-        })
-        .from(partners)
-        .leftJoin(
-          partnerSecrets,
-          and(eq(partnerSecrets.partnerId, partners.id), isNull(partnerSecrets.revokedAt)),
-        )
-        .where(and(eq(partners.id, partnerId), isNull(partners.revokedAt)));
-      const [first] = rows;
-      if (first === undefined) return undefined;
-      return {
-        scheme: first.scheme,
-        secrets: rows.flatMap(({ sealed, expiresAt }) =>
-          sealed === null ? [] : [{ sealed, expiresAt: expiresAt?.getTime() ?? null }],
+    async setSubscription(partnerId, subscription, at, audit) {
+      const events = JSON.stringify(subscription.events);
+      const [, rows, secrets] = await db.batch([
+        auditInsert(
+          partnerId,
+          at,
+          audit,
+          sql`EXISTS (SELECT 1 FROM ${partners} WHERE ${partners.id} = ${partnerId}
+            AND ${partners.revokedAt} IS NULL
+            AND (${partners.webhookUrl} IS NOT ${subscription.webhookUrl}
+              OR ${partners.subscribedEvents} IS NOT ${events}))`,
         ),
+        db
+          .update(partners)
+          .set({ webhookUrl: subscription.webhookUrl, subscribedEvents: subscription.events })
+          .where(and(eq(partners.id, partnerId), isNull(partners.revokedAt)))
+          .returning(),
+        secretsOf(partnerId),
+      ]);
+      const [partner] = rows;
+      return partner === undefined ? undefined : { ...partner, secrets };
+    },
+
+    async subscribersOf(event) {
+      const rows = await db
+        .select({ id: partners.id })
+        .from(partners)
+        .where(
+          and(
+            isNull(partners.revokedAt),
+            isNotNull(partners.webhookUrl),
+            sql`EXISTS (SELECT 1 FROM json_each(${partners.subscribedEvents})
+              WHERE json_each.value = ${event})`,
+          ),
+        )
+        .orderBy(asc(partners.createdAt), asc(partners.id));
+      return rows.map((row) => row.id);
+    },
+
+    findForDelivery,
+
+    // What verifying a partner's delivery needs, as JSON for the cache: times as milliseconds.
+    async findForWebhook(partnerId) {
+      const partner = await findForDelivery(partnerId);
+      if (partner === undefined) return undefined;
+      return {
+        scheme: partner.scheme,
+        secrets: partner.secrets.map(({ sealed, expiresAt }) => ({
+          sealed,
+          expiresAt: expiresAt?.getTime() ?? null,
+        })),
       };
     },
   };

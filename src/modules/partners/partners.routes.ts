@@ -1,6 +1,8 @@
 // The administrators' partners API. Every route needs the partners:manage permission (admins have
 // it; an admin's API key needs it among its scopes). A secret's plaintext is in the create and
-// rotate responses only; lists show its last four characters.
+// rotate responses only; lists show its last four characters. A revoked partner is gone for every
+// change but its revocation: changing its secrets or its subscription answers 404, as for an
+// unknown id.
 import { createRoute } from '@hono/zod-openapi';
 import { sessionOrApiKey } from '../../lib/openapi-security.ts';
 import {
@@ -22,6 +24,7 @@ import {
   partnerSecretSchema,
   revealedSecretSchema,
   rotateSecretBodySchema,
+  subscriptionBodySchema,
 } from './partners.schemas.ts';
 
 const adminOnly = [requireAuth(), requirePermission('partners:manage')];
@@ -127,6 +130,57 @@ export const revokePartnerRoute = createRoute({
     401: unauthorized,
     403: notAdmin,
     404: notFound('No partner has this id'),
+    422: invalid('The id is not a UUID'),
+  },
+});
+
+export const updateSubscriptionRoute = createRoute({
+  method: 'put',
+  path: '/v1/admin/partners/{id}/subscription',
+  operationId: 'updatePartnerSubscription',
+  tags,
+  summary: 'Subscribe a partner to our events',
+  description:
+    'Sets where our events go and which ones, replacing the subscription before. Each event is ' +
+    'POSTed to `webhookUrl`, signed with the partner’s secrets in its scheme (see the partner ' +
+    'webhooks guide). The URL must be https and must not point inside our network (loopback, ' +
+    'private, link-local, metadata and other internal addresses): such a URL is refused with 422 ' +
+    'naming `webhookUrl`, and checked again before every delivery. Audited when it changes ' +
+    'anything.',
+  security: adminOnlySecurity,
+  middleware: adminOnly,
+  request: { params: partnerIdParamsSchema, body: jsonBody(subscriptionBodySchema) },
+  responses: {
+    200: success('The partner, with its subscription.', partnerSchema),
+    401: unauthorized,
+    403: notAdmin,
+    404: notFound('No active partner has this id (a revoked partner cannot subscribe)'),
+    422: invalid(
+      'A webhookUrl that is no https URL or points inside our network, no events, an unknown ' +
+        'or repeated event, or an unknown field',
+    ),
+  },
+});
+
+export const deleteSubscriptionRoute = createRoute({
+  method: 'delete',
+  path: '/v1/admin/partners/{id}/subscription',
+  operationId: 'deletePartnerSubscription',
+  tags,
+  summary: 'Unsubscribe a partner from our events',
+  description:
+    'The partner receives no more events: `webhookUrl` becomes null and `subscribedEvents` ' +
+    'empty, and deliveries already queued for it are dropped unsent. Unsubscribing a partner ' +
+    'without a subscription changes nothing and answers the same. Audited when it changes ' +
+    'anything.',
+  security: adminOnlySecurity,
+  middleware: adminOnly,
+  request: { params: partnerIdParamsSchema },
+  responses: {
+    200: success('The partner, without a subscription.', partnerSchema),
+    401: unauthorized,
+    403: notAdmin,
+    404: notFound('No active partner has this id'),
     422: invalid('The id is not a UUID'),
   },
 });

@@ -2,6 +2,7 @@
 // two responses only, the one that creates the partner and the one that rotates its secret.
 import { z } from '@hono/zod-openapi';
 import { partnerSchemes } from '../../db/schema.ts';
+import { type PartnerEventType, partnerEventTypes } from '../../jobs/catalogue.ts';
 
 export const maxGraceHours = 168;
 export const defaultGraceHours = 24;
@@ -40,6 +41,40 @@ export const rotateSecretBodySchema = z
   })
   .openapi({ example: { graceHours: defaultGraceHours } });
 
+const maxWebhookUrlLength = 2048;
+
+const exampleSubscription = {
+  webhookUrl: 'https://hooks.acme.example/nexus',
+  events: ['product.created', 'product.updated'],
+} satisfies { webhookUrl: string; events: PartnerEventType[] };
+
+export const subscriptionBodySchema = z
+  .strictObject({
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(maxWebhookUrlLength)
+      .openapi({
+        description:
+          'Where our events are POSTed: an https URL on the internet, without a user name or ' +
+          'password. Loopback, private, link-local and other internal addresses are refused.',
+        example: exampleSubscription.webhookUrl,
+      }),
+    events: z
+      .array(z.enum(partnerEventTypes))
+      .min(1)
+      .max(partnerEventTypes.length)
+      .refine((events) => new Set(events).size === events.length, {
+        message: 'list each event type once',
+      })
+      .openapi({
+        description: 'The event types the partner receives; replaces the ones before.',
+        example: exampleSubscription.events,
+      }),
+  })
+  .openapi({ example: exampleSubscription });
+
+export type SubscriptionBody = z.infer<typeof subscriptionBodySchema>;
+
 const uuidParam = (name: string, description: string) =>
   z.uuid().openapi({
     param: { name, in: 'path' },
@@ -72,6 +107,13 @@ export const partnerSchema = z
     scheme: z.enum(partnerSchemes),
     createdAt: z.iso.datetime(),
     revokedAt: z.iso.datetime().nullable(),
+    webhookUrl: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Where our events are POSTed; null: the partner receives none.' }),
+    subscribedEvents: z
+      .array(z.enum(partnerEventTypes))
+      .openapi({ description: 'The event types the partner receives.' }),
     secrets: z.array(partnerSecretSchema),
   })
   .openapi('Partner');

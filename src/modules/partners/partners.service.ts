@@ -9,10 +9,17 @@
 // repeats it. A rotation with a grace period answers with its new secret regardless, since that
 // secret is shown only once: should Redis fail then, the new secret works once the cached record
 // expires, within a minute, and the old ones keep working through their grace period anyway.
+//
+// A partner may also subscribe to our events (product.created, ...): they are POSTed to its webhook
+// URL, signed with its own secrets in its own scheme, by the partner.broadcast and partner.notify
+// jobs. The delivery reads the subscription from the database, not the cache, so nothing here
+// needs clearing when it changes.
 import type { Config } from '../../config.ts';
-import type { PartnerScheme } from '../../db/schema.ts';
+import type { AuditEntry, PartnerScheme } from '../../db/schema.ts';
+import { type PartnerEventType, partnerEventTypes } from '../../jobs/catalogue.ts';
 import { AppError } from '../../lib/errors.ts';
 import { randomToken } from '../../lib/opaque-tokens.ts';
+import { checkOutboundUrl } from '../../lib/outbound-url.ts';
 import { sealSecret } from '../../lib/secret-box.ts';
 import { generateStandardWebhookSecret } from '../../lib/signatures/standard-webhooks.ts';
 import type { Cache, InvalidateOptions } from '../../platform/cache.ts';
@@ -23,18 +30,20 @@ import type {
   PartnersRepository,
   PartnerWithSecrets,
   SecretSummaryRow,
+  Subscription,
 } from './partners.repository.ts';
 import type {
   CreatePartnerBody,
   PartnerSecretView,
   PartnerView,
   RevealedSecret,
+  SubscriptionBody,
 } from './partners.schemas.ts';
 
 export interface PartnersServiceDeps {
   partners: PartnersRepository;
   clock: Clock;
-  config: Pick<Config, 'PARTNER_SECRETS_KEY'>;
+  config: Pick<Config, 'PARTNER_SECRETS_KEY' | 'PARTNER_WEBHOOK_ALLOW_PRIVATE'>;
   cache: Cache;
 }
 
@@ -122,6 +131,13 @@ function secretView(row: SecretSummaryRow, now: Date): PartnerSecretView {
   };
 }
 
+const knownEventTypes: ReadonlySet<string> = new Set(partnerEventTypes);
+
+/** A stored event type still in the catalogue; one dropped since is simply no longer sent. */
+function isPartnerEventType(event: string): event is PartnerEventType {
+  return knownEventTypes.has(event);
+}
+
 function partnerView(row: PartnerWithSecrets, now: Date): PartnerView {
   return {
     id: row.id,
@@ -129,6 +145,8 @@ function partnerView(row: PartnerWithSecrets, now: Date): PartnerView {
     scheme: row.scheme,
     createdAt: row.createdAt.toISOString(),
     revokedAt: row.revokedAt?.toISOString() ?? null,
+    webhookUrl: row.webhookUrl,
+    subscribedEvents: row.subscribedEvents.filter(isPartnerEventType),
     secrets: row.secrets.map((secret) => secretView(secret, now)),
   };
 }
@@ -217,4 +235,66 @@ export async function revokePartner(
   if (revoked === undefined) throw new AppError('NOT_FOUND', 'No partner has this id');
   await forgetPartnersOrFail(deps, 'The partner is revoked');
   return partnerView(revoked, at);
+}
+
+/**
+ * Subscribes an active partner to our events at its webhook URL, replacing what it had. The URL
+ * is checked against server-side request forgery here, with the field named as a schema refusal
+ * names it, and again before every delivery (partner-notify.job.ts), since the rules or the
+ * PARTNER_WEBHOOK_ALLOW_PRIVATE flag may have changed since.
+ */
+export async function subscribePartner(
+  deps: PartnersServiceDeps,
+  actorId: string,
+  partnerId: string,
+  body: SubscriptionBody,
+): Promise<PartnerView> {
+  const check = checkOutboundUrl(body.webhookUrl, {
+    allowPrivate: deps.config.PARTNER_WEBHOOK_ALLOW_PRIVATE,
+  });
+  if (!check.ok) {
+    const message = `webhookUrl ${check.reason}`;
+    throw new AppError('VALIDATION_FAILED', message, {
+      details: { target: 'json', fields: [{ path: 'webhookUrl', message, code: 'custom' }] },
+    });
+  }
+  // Stored as the parser wrote it, the URL every delivery will call.
+  const webhookUrl = check.url.href;
+  const events = partnerEventTypes.filter((event) => body.events.includes(event));
+  return changeSubscription(
+    deps,
+    partnerId,
+    { webhookUrl, events },
+    {
+      actorId,
+      action: 'partner.subscribed',
+      changes: { webhookUrl, events },
+    },
+  );
+}
+
+/** Ends an active partner's subscription: jobs still queued for it find it and send nothing. */
+export function unsubscribePartner(
+  deps: PartnersServiceDeps,
+  actorId: string,
+  partnerId: string,
+): Promise<PartnerView> {
+  return changeSubscription(
+    deps,
+    partnerId,
+    { webhookUrl: null, events: [] },
+    { actorId, action: 'partner.unsubscribed' },
+  );
+}
+
+async function changeSubscription(
+  deps: PartnersServiceDeps,
+  partnerId: string,
+  subscription: Subscription,
+  audit: AuditEntry,
+): Promise<PartnerView> {
+  const at = deps.clock.now();
+  const changed = await deps.partners.setSubscription(partnerId, subscription, at, audit);
+  if (changed === undefined) throw noPartner();
+  return partnerView(changed, at);
 }

@@ -21,6 +21,8 @@ import {
   listUsersRoute,
   restoreUserRoute,
 } from './admin-users.routes.ts';
+import { exportUsersHandler } from './admin-users-export.handlers.ts';
+import { exportUsersRoute } from './admin-users-export.routes.ts';
 import {
   getMeHandler,
   searchUsersHandler,
@@ -36,7 +38,7 @@ import { weeklyDigestJob } from './weekly-digest.job.ts';
 
 /**
  * /v1/users/*, /v1/me and /v1/admin/users/*. Fixed paths come before their `{id}` siblings: the
- * first route that matches answers, and "search" or "counts" is no UUID.
+ * first route that matches answers, and "search", "counts" or "export" is no UUID.
  */
 export const usersRoutes = moduleRoutes()
   .openapi(searchUsersRoute, searchUsersHandler)
@@ -46,6 +48,7 @@ export const usersRoutes = moduleRoutes()
   .openapi(updateMeRoute, updateMeHandler)
   .openapi(listUsersRoute, listUsersHandler)
   .openapi(countUsersRoute, countUsersHandler)
+  .openapi(exportUsersRoute, exportUsersHandler)
   .openapi(adminGetUserRoute, adminGetUserHandler)
   .openapi(adminUpdateUserRoute, adminUpdateUserHandler)
   .openapi(deleteUserRoute, deleteUserHandler)

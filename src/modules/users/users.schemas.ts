@@ -4,6 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import { userRoles } from '../../db/schema.ts';
 import { pageQuerySchema } from '../../lib/pagination.ts';
+import { booleanQuery, falseByDefault } from '../../lib/query-params.ts';
 import { userSortColumns } from './users.repository.ts';
 
 export const userIdParamsSchema = z.object({
@@ -28,14 +29,6 @@ export const searchQuerySchema = z.object({
     example: 'grace',
   }),
 });
-
-const booleanText = z.enum(['true', 'false']);
-const toBoolean = (value: 'true' | 'false') => value === 'true';
-const booleanQuery = (description: string) =>
-  booleanText.transform(toBoolean).openapi({ description });
-/** Absent means false; the default is the text, so the document shows "false" as sent. */
-const falseByDefault = (description: string) =>
-  booleanText.default('false').transform(toBoolean).openapi({ description });
 
 export const userListQuerySchema = pageQuerySchema(userSortColumns, {
   sortBy: 'createdAt',

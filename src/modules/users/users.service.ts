@@ -6,6 +6,7 @@ import type { Cache } from '../../platform/cache.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { checkPermission } from '../auth/permissions.ts';
 import type { Principal } from '../auth/principal.ts';
+import { forgetProductPages } from '../products/products.service.ts';
 import { type PublicUser, type SelfUser, serializeUser } from './user-serializer.ts';
 import type { UsersRepository } from './users.repository.ts';
 
@@ -25,9 +26,10 @@ export interface OwnProfileChanges {
 }
 
 // One INCR instead of deleting the one entry: a fill racing with the write was stamped with the
-// old version, so it cannot bring the old profile back.
-export function forgetCachedProfiles(cache: Cache): Promise<void> {
-  return cache.group(usersCacheGroup).invalidate();
+// old version, so it cannot bring the old profile back. Product pages show their owners' public
+// profiles (and hide a deleted owner's products): they are forgotten with them.
+export async function forgetCachedProfiles(cache: Cache): Promise<void> {
+  await Promise.all([cache.group(usersCacheGroup).invalidate(), forgetProductPages(cache)]);
 }
 
 // An unknown id is cached too (as null), so probing random ids does not reach the database; a

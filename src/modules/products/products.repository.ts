@@ -1,0 +1,256 @@
+// SQL for products. Every read joins the owner's public columns in the same statement, so a page
+// of products never costs a query per owner; a list or search with its total is two statements in
+// one batch, one round trip. Products of a soft-deleted owner are hidden with them unless deleted
+// rows are asked for. Writes carry their staged events (the outbox rows) in the same batch.
+import { and, asc, count, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { type ProductRow, products, users } from '../../db/schema.ts';
+import type { PreparedJob } from '../../jobs/enqueue.ts';
+import { stageJobIfChanged, stageJobs } from '../../jobs/outbox.ts';
+import type { Database } from '../../platform/database.ts';
+import type { ProductSortColumn } from './products.schemas.ts';
+
+/** The owner as every product shows it: the public profile's fields. */
+export interface ProductOwner {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface ProductRecord {
+  product: ProductRow;
+  owner: ProductOwner;
+}
+
+export interface ProductFilter {
+  category?: ProductRow['category'] | undefined;
+  minPrice?: number | undefined;
+  maxPrice?: number | undefined;
+  currency?: ProductRow['priceCurrency'] | undefined;
+  inStock?: boolean | undefined;
+  ownerId?: string | undefined;
+  includeDeleted: boolean;
+}
+
+/** Where a keyset page starts: after the row with this creation time and id. */
+export interface KeysetPosition {
+  createdAt: number;
+  id: string;
+}
+
+export interface CursorPageRequest {
+  limit: number;
+  order: 'asc' | 'desc';
+  after?: KeysetPosition | undefined;
+}
+
+export interface OffsetPageRequest {
+  limit: number;
+  offset: number;
+  sortBy: ProductSortColumn;
+  order: 'asc' | 'desc';
+}
+
+export interface SearchRequest {
+  /** An FTS5 MATCH expression (search-text.ts); without one the filters alone select. */
+  match?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+export interface SearchRecord extends ProductRecord {
+  /** The best passage, matches between search-text.ts's markers; null without a text query. */
+  snippet: string | null;
+}
+
+/** A write's row values, every one the server's choice but the product's own fields. */
+export type ProductValues = Omit<ProductRow, 'seq' | 'deletedAt'>;
+
+export type ProductChangeSet = Partial<
+  Pick<
+    ProductRow,
+    | 'name'
+    | 'description'
+    | 'category'
+    | 'priceAmount'
+    | 'priceCurrency'
+    | 'stock'
+    | 'tags'
+    | 'deletedAt'
+  >
+>;
+
+const ownerColumns = { id: users.id, name: users.name, createdAt: users.createdAt };
+const recordColumns = { product: products, owner: ownerColumns };
+
+// FTS5 is not a table drizzle knows: its name, its MATCH, its ranking and its snippet as SQL.
+// Column weights follow the index's column order (name, description, tags).
+const productsFts = sql`products_fts`;
+const ftsJoin = sql`products_fts.rowid = ${products.seq}`;
+const relevance = sql`bm25(products_fts, 10.0, 1.0, 3.0)`;
+const snippetColumn = sql<string>`snippet(products_fts, -1, char(2), char(3), '…', 16)`;
+
+const sortColumns = {
+  createdAt: products.createdAt,
+  updatedAt: products.updatedAt,
+  name: products.name,
+  price: products.priceAmount,
+  stock: products.stock,
+} as const;
+
+/** The filter as SQL conditions on products joined with their owners. */
+export function filterConditions(filter: ProductFilter): SQL | undefined {
+  return and(
+    filter.includeDeleted ? undefined : and(isNull(products.deletedAt), isNull(users.deletedAt)),
+    filter.category === undefined ? undefined : eq(products.category, filter.category),
+    filter.minPrice === undefined ? undefined : gte(products.priceAmount, filter.minPrice),
+    filter.maxPrice === undefined ? undefined : lte(products.priceAmount, filter.maxPrice),
+    filter.currency === undefined ? undefined : eq(products.priceCurrency, filter.currency),
+    filter.inStock === undefined
+      ? undefined
+      : filter.inStock
+        ? sql`${products.stock} > 0`
+        : eq(products.stock, 0),
+    filter.ownerId === undefined ? undefined : eq(products.ownerId, filter.ownerId),
+  );
+}
+
+/** Rows after `after` in (createdAt, id) order: a row-value comparison the index serves. */
+export function keysetAfter(after: KeysetPosition | undefined, order: 'asc' | 'desc') {
+  if (after === undefined) return undefined;
+  return order === 'desc'
+    ? sql`(${products.createdAt}, ${products.id}) < (${after.createdAt}, ${after.id})`
+    : sql`(${products.createdAt}, ${products.id}) > (${after.createdAt}, ${after.id})`;
+}
+
+export interface ProductsRepository {
+  findById(id: string, options?: { includeDeleted?: boolean }): Promise<ProductRecord | undefined>;
+  /** Up to `limit` rows after `after` in (createdAt, id) order: a keyset page. */
+  listAfter(filter: ProductFilter, page: CursorPageRequest): Promise<ProductRecord[]>;
+  listPage(
+    filter: ProductFilter,
+    page: OffsetPageRequest,
+  ): Promise<{ rows: ProductRecord[]; total: number }>;
+  /**
+   * Products matching the text, best first (bm25, the name weighing most), ties and text-less
+   * searches newest first, with the total; two statements in one batch.
+   */
+  search(
+    filter: ProductFilter,
+    request: SearchRequest,
+  ): Promise<{ rows: SearchRecord[]; total: number }>;
+  /** Inserts products and the jobs that follow them, all or nothing; answers them with owners. */
+  create(values: ProductValues[], jobs: PreparedJob[]): Promise<ProductRecord[]>;
+  /**
+   * Applies changes to `current` unless it changed since it was read (undefined: nothing written),
+   * staging `jobs` only when it did. Every change moves updatedAt on, so comparing it finds any
+   * change in between, a deletion or restore included.
+   */
+  update(
+    current: ProductRow,
+    changes: ProductChangeSet & { updatedAt: Date },
+    jobs: PreparedJob[],
+  ): Promise<ProductRow | undefined>;
+}
+
+export function createProductsRepository(db: Database): ProductsRepository {
+  const selectRecords = () =>
+    db.select(recordColumns).from(products).innerJoin(users, eq(users.id, products.ownerId));
+
+  const ownerOf = (ownerId: string) =>
+    db.select(ownerColumns).from(users).where(eq(users.id, ownerId)).limit(1);
+
+  const countOf = (where: SQL | undefined, withText = false) => {
+    const from = db.select({ total: count() }).from(products);
+    const joined = withText ? from.innerJoin(productsFts, ftsJoin) : from;
+    return joined.innerJoin(users, eq(users.id, products.ownerId)).where(where);
+  };
+
+  async function listPage(filter: ProductFilter, page: OffsetPageRequest) {
+    const where = filterConditions(filter);
+    const direction = page.order === 'asc' ? asc : desc;
+    // The id breaks ties, so rows with equal sort values keep one order across pages.
+    const [rows, [totals]] = await db.batch([
+      selectRecords()
+        .where(where)
+        .orderBy(direction(sortColumns[page.sortBy]), direction(products.id))
+        .limit(page.limit)
+        .offset(page.offset),
+      countOf(where),
+    ]);
+    return { rows, total: totals?.total ?? 0 };
+  }
+
+  return {
+    async findById(id, options = {}) {
+      const [record] = await selectRecords()
+        .where(
+          options.includeDeleted
+            ? eq(products.id, id)
+            : and(eq(products.id, id), isNull(products.deletedAt), isNull(users.deletedAt)),
+        )
+        .limit(1);
+      return record;
+    },
+
+    listAfter(filter, page) {
+      const direction = page.order === 'asc' ? asc : desc;
+      return selectRecords()
+        .where(and(filterConditions(filter), keysetAfter(page.after, page.order)))
+        .orderBy(direction(products.createdAt), direction(products.id))
+        .limit(page.limit);
+    },
+
+    listPage,
+
+    async search(filter, request) {
+      if (request.match === undefined) {
+        const page = await listPage(filter, { ...request, sortBy: 'createdAt', order: 'desc' });
+        return { rows: page.rows.map((row) => ({ ...row, snippet: null })), total: page.total };
+      }
+      const matching = and(sql`products_fts MATCH ${request.match}`, filterConditions(filter));
+      const [rows, [totals]] = await db.batch([
+        db
+          .select({ ...recordColumns, snippet: snippetColumn })
+          .from(products)
+          .innerJoin(productsFts, ftsJoin)
+          .innerJoin(users, eq(users.id, products.ownerId))
+          .where(matching)
+          .orderBy(relevance, desc(products.createdAt), desc(products.id))
+          .limit(request.limit)
+          .offset(request.offset),
+        countOf(matching, true),
+      ]);
+      return { rows, total: totals?.total ?? 0 };
+    },
+
+    async create(values, jobs) {
+      const ownerIds = [...new Set(values.map((value) => value.ownerId))];
+      const [inserted, ...rest] = await db.batch([
+        db.insert(products).values(values).returning(),
+        ...(jobs.length === 0 ? [] : [stageJobs(db, jobs)]),
+        ...ownerIds.map((ownerId) => ownerOf(ownerId)),
+      ]);
+      const owners = new Map(
+        (rest.slice(jobs.length === 0 ? 0 : 1) as ProductOwner[][])
+          .flat()
+          .map((owner) => [owner.id, owner]),
+      );
+      return (inserted as ProductRow[]).flatMap((product) => {
+        const owner = owners.get(product.ownerId);
+        return owner === undefined ? [] : [{ product, owner }];
+      });
+    },
+
+    async update(current, changes, jobs) {
+      const [rows] = await db.batch([
+        db
+          .update(products)
+          .set(changes)
+          .where(and(eq(products.id, current.id), eq(products.updatedAt, current.updatedAt)))
+          .returning(),
+        ...jobs.map((job) => stageJobIfChanged(db, job)),
+      ]);
+      return rows[0];
+    },
+  };
+}
