@@ -519,11 +519,6 @@ describe('database statements per request', () => {
       adminToken,
     );
     expectAtMostTwo('list with deleted, offset page (admin)', offsetPage);
-    const search = await counted(
-      `/v1/products/search?${queryOf({ q: 'lamp', limit: 25, includeDeleted: true })}`,
-      adminToken,
-    );
-    expectAtMostTwo('search with deleted (admin)', search);
   });
 
   it('counts every statement of a batch and every execute: a query per owner would show', async () => {

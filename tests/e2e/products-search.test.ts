@@ -210,14 +210,15 @@ describe('type-ahead', () => {
 
   it('finds a word from its first letters', async () => {
     expect(await idsFound({ q: 'walnu' })).toContain(walnut.id);
-    expect(await idsFound({ q: 'wa' })).toContain(walnut.id);
+    expect(await idsFound({ q: 'wal' })).toContain(walnut.id);
     expect(await idsFound({ q: 'WALNU' })).toContain(walnut.id);
   });
 
-  it('reads a single character as a whole word, not as a prefix', async () => {
+  it('reads one or two characters as a whole word, not as a prefix', async () => {
     const found = await idsFound({ q: 'w' });
     expect(found).toContain(typeW.id);
     expect(found).not.toContain(walnut.id);
+    expect(await idsFound({ q: 'wa' })).not.toContain(walnut.id);
   });
 
   it('completes only the last word', async () => {

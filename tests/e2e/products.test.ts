@@ -277,7 +277,6 @@ describe('soft delete', () => {
       `/v1/products/${product.id}?includeDeleted=true`,
       `/v1/products?${queryOf({ ownerId: owner.id, includeDeleted: true })}`,
       `/v1/products?${queryOf({ ownerId: owner.id, includeDeleted: true, page: 1 })}`,
-      `/v1/products/search?${queryOf({ q: word, includeDeleted: true })}`,
     ];
     for (const target of targets) {
       const anonymousBody = await expectErrorEnvelope(

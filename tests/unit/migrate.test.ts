@@ -58,6 +58,8 @@ describe('migrateDatabase and seedDatabase', () => {
         '0003_catalogue',
         '0004_products_search',
         '0005_users_created_index',
+        '0006_search_index_listed_only',
+        '0007_products_search_filters_index',
       ],
     });
     expect(await migrateDatabase(server.url, authToken)).toEqual({ applied: [] });
@@ -87,7 +89,7 @@ describe('migrateDatabase and seedDatabase', () => {
       'refresh_tokens',
       'users',
     ]);
-    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 6 }]);
+    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 8 }]);
   });
 
   it('seeds the fixed users once; a second run leaves the very same rows', async () => {

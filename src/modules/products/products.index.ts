@@ -83,7 +83,7 @@ export const productsPrefetches: RoutePrefetch[] = [
   }),
   cacheReadPrefetch(searchProductsRoute, productQueriesCacheGroup, (c) => {
     const query = productSearchQuerySchema.safeParse(c.req.query()).data;
-    return query === undefined || query.includeDeleted ? undefined : searchCacheKey(query);
+    return query === undefined ? undefined : searchCacheKey(query);
   }),
   { path: getOwnProductAnalyticsRoute.getRoutingPath(), handler: prefetchOwnProductAnalytics },
   cacheReadPrefetch(

@@ -82,12 +82,29 @@ export type ProductChangeSet = Partial<
 const ownerColumns = { id: users.id, name: users.name, createdAt: users.createdAt };
 const recordColumns = { product: products, owner: ownerColumns };
 
-// FTS5 is not a table drizzle knows: its name, its MATCH, its ranking and its snippet as SQL.
-// Column weights follow the index's column order (name, description, tags).
+// FTS5 is not a table drizzle knows: its name, its MATCH, its ranking and its snippet as SQL. The
+// index holds listed products only (drizzle/0006_search_index_listed_only.sql). Column weights
+// follow its column order: name, description, tags, category (never searched for words).
 const productsFts = sql`products_fts`;
-const ftsJoin = sql`products_fts.rowid = ${products.seq}`;
-const relevance = sql`bm25(products_fts, 10.0, 1.0, 3.0)`;
-const snippetColumn = sql<string>`snippet(products_fts, -1, char(2), char(3), '…', 16)`;
+const relevance = sql`bm25(products_fts, 10.0, 1.0, 3.0, 0.0)`;
+const snippetIn = (column: number) =>
+  sql`snippet(products_fts, ${sql.raw(String(column))}, char(2), char(3), '…', 16)`;
+/** The name's passage if the name matched, else the description's, else the tags'. */
+const snippetOf = sql<string>`CASE
+  WHEN instr(${snippetIn(0)}, char(2)) > 0 THEN ${snippetIn(0)}
+  WHEN instr(${snippetIn(1)}, char(2)) > 0 THEN ${snippetIn(1)}
+  ELSE ${snippetIn(2)} END`;
+/** The row filters' columns alone (schema.ts, products_search_filters_idx). */
+const filterColumns = sql`${products} INDEXED BY products_search_filters_idx`;
+/** Ties go to the product created last: seq grows with every insert. */
+const newestFirst = sql`products_fts.rowid DESC`;
+
+/** The words, confined to the text columns, and the category, which the index narrows itself. */
+function matchOf(words: string, category: ProductFilter['category']): SQL {
+  const text = `{name description tags} : (${words})`;
+  // The category is one of the schema's enum values: nothing a client typed reaches the match.
+  return sql`products_fts MATCH ${category === undefined ? text : `${text} AND category : "${category}"`}`;
+}
 
 const sortColumns = {
   createdAt: products.createdAt,
@@ -97,11 +114,9 @@ const sortColumns = {
   stock: products.stock,
 } as const;
 
-/** The filter as SQL conditions on products joined with their owners. */
-export function filterConditions(filter: ProductFilter): SQL | undefined {
+/** The filters a product's own row answers: price, currency, stock and owner. */
+function rowConditions(filter: ProductFilter): SQL | undefined {
   return and(
-    filter.includeDeleted ? undefined : and(isNull(products.deletedAt), isNull(users.deletedAt)),
-    filter.category === undefined ? undefined : eq(products.category, filter.category),
     filter.minPrice === undefined ? undefined : gte(products.priceAmount, filter.minPrice),
     filter.maxPrice === undefined ? undefined : lte(products.priceAmount, filter.maxPrice),
     filter.currency === undefined ? undefined : eq(products.priceCurrency, filter.currency),
@@ -111,6 +126,19 @@ export function filterConditions(filter: ProductFilter): SQL | undefined {
         ? sql`${products.stock} > 0`
         : eq(products.stock, 0),
     filter.ownerId === undefined ? undefined : eq(products.ownerId, filter.ownerId),
+  );
+}
+
+/** The filter as SQL conditions on products joined with their owners. */
+export function filterConditions(filter: ProductFilter): SQL | undefined {
+  return and(
+    // The unary + keeps SQLite from walking users by their deleted_at index first, and then
+    // every product of each: a page then reads a handful of rows, not the whole table.
+    filter.includeDeleted
+      ? undefined
+      : and(isNull(products.deletedAt), sql`+${users.deletedAt} IS NULL`),
+    filter.category === undefined ? undefined : eq(products.category, filter.category),
+    rowConditions(filter),
   );
 }
 
@@ -131,8 +159,8 @@ export interface ProductsRepository {
     page: OffsetPageRequest,
   ): Promise<{ rows: ProductRecord[]; total: number }>;
   /**
-   * Products matching the text, best first (bm25, the name weighing most), ties and text-less
-   * searches newest first, with the total; two statements in one batch.
+   * Listed products matching the text, best first (bm25, the name weighing most), ties and
+   * text-less searches newest first, with the total; two statements in one batch.
    */
   search(
     filter: ProductFilter,
@@ -159,11 +187,12 @@ export function createProductsRepository(db: Database): ProductsRepository {
   const ownerOf = (ownerId: string) =>
     db.select(ownerColumns).from(users).where(eq(users.id, ownerId)).limit(1);
 
-  const countOf = (where: SQL | undefined, withText = false) => {
-    const from = db.select({ total: count() }).from(products);
-    const joined = withText ? from.innerJoin(productsFts, ftsJoin) : from;
-    return joined.innerJoin(users, eq(users.id, products.ownerId)).where(where);
-  };
+  const countOf = (where: SQL | undefined) =>
+    db
+      .select({ total: count() })
+      .from(products)
+      .innerJoin(users, eq(users.id, products.ownerId))
+      .where(where);
 
   async function listPage(filter: ProductFilter, page: OffsetPageRequest) {
     const where = filterConditions(filter);
@@ -207,18 +236,53 @@ export function createProductsRepository(db: Database): ProductsRepository {
         const page = await listPage(filter, { ...request, sortBy: 'createdAt', order: 'desc' });
         return { rows: page.rows.map((row) => ({ ...row, snippet: null })), total: page.total };
       }
-      const matching = and(sql`products_fts MATCH ${request.match}`, filterConditions(filter));
+      const matching = matchOf(request.match, filter.category);
+      const onRow = rowConditions(filter);
+      // The page is ranked first, reading the row of a match only when a filter needs it; then
+      // only the page's twenty are read, with their snippets (made for those alone) and owners.
+      // CROSS JOIN fixes the loop order: the index first, then each row and owner by its key.
+      const ranked = db
+        .select({
+          rowid: sql<number>`products_fts.rowid`.as('rowid'),
+          score: sql`${relevance}`.as('score'),
+        })
+        .from(productsFts);
+      const page = (
+        onRow === undefined
+          ? ranked.where(matching)
+          : ranked
+              .crossJoin(filterColumns)
+              .where(and(matching, sql`${products.seq} = products_fts.rowid`, onRow))
+      )
+        .orderBy(sql`score`, newestFirst)
+        .limit(request.limit)
+        .offset(request.offset)
+        .as('ranked');
+      const counted =
+        onRow === undefined
+          ? db.select({ total: count() }).from(productsFts).where(matching)
+          : db
+              .select({ total: count() })
+              .from(productsFts)
+              .crossJoin(filterColumns)
+              .where(and(matching, sql`${products.seq} = products_fts.rowid`, onRow));
       const [rows, [totals]] = await db.batch([
         db
-          .select({ ...recordColumns, snippet: snippetColumn })
-          .from(products)
-          .innerJoin(productsFts, ftsJoin)
-          .innerJoin(users, eq(users.id, products.ownerId))
-          .where(matching)
-          .orderBy(relevance, desc(products.createdAt), desc(products.id))
-          .limit(request.limit)
-          .offset(request.offset),
-        countOf(matching, true),
+          .select({ ...recordColumns, snippet: snippetOf })
+          .from(page)
+          .crossJoin(productsFts)
+          .crossJoin(products)
+          .crossJoin(users)
+          .where(
+            and(
+              matching,
+              sql`products_fts.rowid = ranked.rowid`,
+              sql`${products.seq} = ranked.rowid`,
+              eq(users.id, products.ownerId),
+            ),
+          )
+          .orderBy(sql`ranked.score`, sql`ranked.rowid DESC`),
+        counted,
       ]);
       return { rows, total: totals?.total ?? 0 };
     },

@@ -107,21 +107,19 @@ export const searchProductsRoute = createRoute({
   tags,
   summary: 'Search products',
   description:
-    'Full-text search over name, description and tags, best match first (the name weighs most; ' +
-    'ties newest first), with a highlighted snippet. The last word also matches as a prefix ' +
-    '(type-ahead). Any text is safe: quotes, operators and punctuation are read as plain words. ' +
-    'Without `q`, the filters alone select, newest first. Paged by offset with totals; cached ' +
-    'for up to 30 seconds.',
+    'Full-text search of listed products over name, description and tags, best match first ' +
+    '(the name weighs most; ties newest first), with a highlighted snippet. The last word, from ' +
+    '3 characters, also matches as a prefix (type-ahead). Any text is safe: quotes, operators ' +
+    'and punctuation are read as plain words. Without `q`, the filters alone select, newest ' +
+    'first. Paged by offset with totals; cached for up to 30 seconds. Deleted products are never ' +
+    'found: list them with GET /v1/products?includeDeleted=true.',
   security: publicRead,
-  middleware: [adminToIncludeDeleted],
   request: { query: productSearchQuerySchema },
   responses: {
     200: {
       description: 'One page of hits.',
       content: { 'application/json': { schema: paginatedEnvelopeSchema(searchHitSchema) } },
     },
-    401: unauthorized,
-    403: notAdmin,
     422: invalid('A filter or page parameter out of range, or q over 10,240 characters'),
   },
 });

@@ -184,10 +184,6 @@ const filterFields = {
     .openapi({ description: 'Only prices in this currency (price bounds compare minor units).' }),
   inStock: booleanQuery('true: only products in stock; false: only sold-out ones.').optional(),
   ownerId: z.uuid().optional().openapi({ description: "Only this user's products." }),
-  includeDeleted: falseByDefault(
-    'Include soft-deleted products: needs credentials with products:admin (a session, or an ' +
-      'API key with that scope), else 401 or 403.',
-  ),
 };
 
 const priceRangeInOrder = (query: {
@@ -200,6 +196,10 @@ const priceRangeIssue = { message: 'minPrice must not exceed maxPrice', path: ['
 export const productListQuerySchema = z
   .object({
     ...filterFields,
+    includeDeleted: falseByDefault(
+      'Include soft-deleted products: needs credentials with products:admin (a session, or an ' +
+        'API key with that scope), else 401 or 403.',
+    ),
     limit,
     page: page.optional(),
     cursor: z
@@ -241,8 +241,9 @@ export const productSearchQuerySchema = z
       .optional()
       .openapi({
         description:
-          'Words to find in the name, description and tags; the last one also matches as a prefix ' +
-          '(type-ahead). Punctuation and search operators are read as plain text.',
+          'Words to find in the name, description and tags; the last one, from 3 characters, ' +
+          'also matches as a prefix (type-ahead). Punctuation and search operators are read as ' +
+          'plain text.',
         example: 'walnut lam',
       }),
     ...filterFields,

@@ -118,7 +118,8 @@ function filterOf(query: ProductListQuery | ProductSearchQuery): ProductFilter {
     currency: query.currency,
     inStock: query.inStock,
     ownerId: query.ownerId,
-    includeDeleted: query.includeDeleted,
+    // The search index holds listed products only.
+    includeDeleted: 'includeDeleted' in query && query.includeDeleted,
   };
 }
 
@@ -228,13 +229,13 @@ export function listProducts(
   });
 }
 
-/** Full-text search with filters, best match first, by offset page with totals. */
+/** Full-text search of listed products with filters, best match first, by offset page with totals. */
 export function searchProducts(
   deps: ProductsServiceDeps,
   query: ProductSearchQuery,
 ): Promise<{ data: SearchHit[]; pagination: Pagination }> {
   const match = query.q === undefined ? undefined : matchExpressionOf(query.q);
-  return cachedQuery(deps, searchCacheKey(query), query.includeDeleted, async () => {
+  return cachedQuery(deps, searchCacheKey(query), false, async () => {
     const page = { page: query.page, limit: query.limit };
     const { rows, total } = await deps.products.search(filterOf(query), {
       match,

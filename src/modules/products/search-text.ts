@@ -3,12 +3,14 @@
 // FTS5 would refuse much of it with an error, and some of it (a leading `*`, a column filter) would
 // change what is searched. The words are found the way FTS5's unicode61 tokenizer finds them:
 // letters, digits and marks; everything else separates. The last word also matches as a prefix,
-// for type-ahead, once it has the two characters the prefix index starts at.
+// for type-ahead, once it has the three characters the prefix index starts at: a shorter prefix
+// matches most of the catalogue, to rank and count for nothing a user reads.
 import { escapeHtml } from '../../lib/html.ts';
 
 /** More words narrow a result no further in practice, and each costs a posting-list lookup. */
 export const maxSearchWords = 12;
 const maxWordLength = 64;
+const minPrefixLength = 3;
 const word = /[\p{L}\p{N}\p{M}]+/gu;
 
 /** The FTS5 MATCH expression for `text`, or undefined when it holds no word at all. */
@@ -25,7 +27,9 @@ export function matchExpressionOf(text: string): string | undefined {
   const last = words.length - 1;
   // Quoted, a word is a plain string to FTS5 whatever it spells: NEAR, OR, name:.
   return words
-    .map((found, index) => (index === last && found.length >= 2 ? `"${found}"*` : `"${found}"`))
+    .map((found, index) =>
+      index === last && Array.from(found).length >= minPrefixLength ? `"${found}"*` : `"${found}"`,
+    )
     .join(' ');
 }
 

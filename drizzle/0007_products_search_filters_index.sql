@@ -1,0 +1,1 @@
+CREATE INDEX `products_search_filters_idx` ON `products` (`seq`,`price_amount`,`price_currency`,`stock`,`owner_id`);
