@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark } from './benchmark.ts';
 import { bundleSize } from './bundle-size.ts';
+import { catalogue } from './catalogue.ts';
 import { loginCpu } from './login-cpu.ts';
 import { readCpu } from './read-cpu.ts';
 import { roundTrips } from './round-trips.ts';
@@ -19,6 +20,7 @@ const benchmarks: Benchmark[] = [
   readCpu,
   roundTrips,
   throughput,
+  catalogue,
 ];
 
 const wanted = process.argv.slice(2);
