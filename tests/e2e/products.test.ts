@@ -153,6 +153,22 @@ describe('ownership', () => {
     await dataOf(await send(owner, 'POST', `${path}/restore`), 200);
   });
 
+  it('answers 404, not 403, for a listed product of a deleted owner, as reading it does', async () => {
+    const seller = await newActor('leaving');
+    const product = await create(seller);
+    const path = `/v1/products/${product.id}`;
+    await dataOf(await send(admin, 'DELETE', `/v1/admin/users/${seller.id}`), 200);
+
+    await expectErrorEnvelope(await send(anonymous, 'GET', path), 404, 'NOT_FOUND');
+    for (const refusal of [
+      await send(other, 'PATCH', path, { name: 'Taken over' }),
+      await send(other, 'DELETE', path),
+      await send(other, 'POST', `${path}/restore`),
+    ]) {
+      await expectErrorEnvelope(refusal, 404, 'NOT_FOUND');
+    }
+  });
+
   it("lets an administrator change, delete and restore anyone's product, which stays its owner's", async () => {
     const product = await create(owner);
     const path = `/v1/products/${product.id}`;

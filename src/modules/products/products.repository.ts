@@ -9,11 +9,12 @@ import { stageJobIfChanged, stageJobs } from '../../jobs/outbox.ts';
 import type { Database } from '../../platform/database.ts';
 import type { ProductSortColumn } from './products.schemas.ts';
 
-/** The owner as every product shows it: the public profile's fields. */
+/** The owner: the public profile's fields, which every product shows, and whether it is deleted. */
 export interface ProductOwner {
   id: string;
   name: string;
   createdAt: Date;
+  deletedAt: Date | null;
 }
 
 export interface ProductRecord {
@@ -79,7 +80,12 @@ export type ProductChangeSet = Partial<
   >
 >;
 
-const ownerColumns = { id: users.id, name: users.name, createdAt: users.createdAt };
+const ownerColumns = {
+  id: users.id,
+  name: users.name,
+  createdAt: users.createdAt,
+  deletedAt: users.deletedAt,
+};
 const recordColumns = { product: products, owner: ownerColumns };
 
 // FTS5 is not a table drizzle knows: its name, its MATCH, its ranking and its snippet as SQL. The

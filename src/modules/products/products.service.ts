@@ -308,7 +308,8 @@ export async function createProducts(
 
 /**
  * The product `actor` may change: its owner or an administrator. Someone else's product answers
- * 403 while it is listed (anyone can read it) and 404 once deleted (no one else can).
+ * 403 while it is listed (anyone can read it) and 404 once it is hidden, deleted or its owner
+ * deleted (no one else can read it, so the answer must not tell it exists).
  */
 async function loadForChange(
   deps: ProductsServiceDeps,
@@ -318,7 +319,7 @@ async function loadForChange(
   const record = await deps.products.findById(id, { includeDeleted: true });
   if (record === undefined) throw notFound();
   if (record.product.ownerId !== actor.userId && !actor.isAdmin) {
-    if (record.product.deletedAt !== null) throw notFound();
+    if (record.product.deletedAt !== null || record.owner.deletedAt !== null) throw notFound();
     throw new AppError('FORBIDDEN', 'Only the owner or an administrator may change this product');
   }
   return record;
