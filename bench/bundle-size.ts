@@ -1,4 +1,4 @@
-// The Worker bundle exactly as `wrangler deploy` uploads it (wrangler.toml: minify, the zod alias),
+// The Worker bundle exactly as `wrangler deploy` uploads it (wrangler.toml: minify, no keep_names),
 // against the 256 KiB gzip budget, with the packages that weigh most, read from esbuild's metafile.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
