@@ -41,6 +41,9 @@ function edgeWorker(stack: LocalStack, mailbox: RunningMailbox): ChildSpec {
       '--port',
       '8787',
       '--show-interactive-dev-session=false',
+      // Miniflare's R2 (uploads) and the rest of wrangler's local state, kept with the stack's.
+      '--persist-to',
+      join(dataDir, 'wrangler'),
       ...varFlags(vars),
     ]),
     env: offlineWranglerEnv,

@@ -172,8 +172,49 @@ export const configSchema = z.object({
     .enum(['true', 'false'], 'expected "true" or "false"')
     .transform((value) => value === 'true')
     .prefault('false'),
+  /**
+   * The S3-compatible bucket that holds uploads on Deno and Node (R2's S3 API, AWS S3, MinIO). On
+   * Workers the FILES R2 binding is used and these are not read. Unset: the file routes answer 503.
+   */
+  S3_ENDPOINT: httpOrigin.optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** "auto" for R2; the bucket's region for AWS. */
+  S3_REGION: z.string().min(1).default('auto'),
+  /** The largest file one multipart upload may carry (5 MiB). */
+  UPLOAD_MAX_FILE_BYTES: positiveInt.default(5 * 1024 * 1024),
+  /** Files per multipart upload. */
+  UPLOAD_MAX_FILES: positiveInt.default(5),
+  /** The largest file a direct upload may announce (50 MiB). */
+  DIRECT_UPLOAD_MAX_BYTES: positiveInt.default(50 * 1024 * 1024),
+  /** How long a direct upload's URL works; an upload not completed by then is cleaned away. */
+  DIRECT_UPLOAD_TTL: durationSeconds.prefault('15m'),
+  /** What each user may keep in storage, their avatar aside (100 MiB). */
+  STORAGE_QUOTA_BYTES: positiveInt.default(100 * 1024 * 1024),
   /** The web app the emails link to (`/verify-email?token=…`, `/reset-password?token=…`). */
   PUBLIC_APP_URL: httpOrigin.prefault('http://127.0.0.1:8787'),
+});
+
+const s3Variables = [
+  'S3_ENDPOINT',
+  'S3_BUCKET',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+] as const;
+
+/** The app's variables, with the rules that span several of them. */
+const appConfigSchema = configSchema.superRefine((config, context) => {
+  // A bucket named without its keys (or the reverse) is a mistake, not "no storage".
+  const set = s3Variables.filter((name) => config[name] !== undefined);
+  if (set.length === 0 || set.length === s3Variables.length) return;
+  for (const name of s3Variables.filter((variable) => config[variable] === undefined)) {
+    context.addIssue({
+      code: 'custom',
+      path: [name],
+      message: `must be set along with ${set.join(', ')}`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -206,6 +247,17 @@ export function parseEnv<Schema extends z.ZodType>(
   return result.data;
 }
 
+/**
+ * The secret that cursors and signed URLs derive their keys from: the key that signs access
+ * tokens, which the deployment already keeps. Each use derives a key of its own from it, so no
+ * signature is valid as another. The configuration refuses an empty key list.
+ */
+export function serverSecretOf(config: Pick<Config, 'JWT_SIGNING_KEYS'>): string {
+  const [signing] = config.JWT_SIGNING_KEYS;
+  if (signing === undefined) throw new Error('JWT_SIGNING_KEYS lists no key');
+  return signing.secret;
+}
+
 export function parseConfig(env: Record<string, unknown>): Config {
-  return parseEnv(configSchema, env);
+  return parseEnv(appConfigSchema, env);
 }

@@ -24,6 +24,7 @@ import {
   rememberBlockedClients,
 } from './platform/rate-limits.ts';
 import { createRedis, type Redis } from './platform/redis.ts';
+import type { ObjectStorage } from './platform/storage.ts';
 
 /** What lives as long as the isolate or process. */
 export interface SharedDeps {
@@ -34,6 +35,13 @@ export interface SharedDeps {
   tokens: AccessTokens;
   /** Clients over a limit, refused from memory until their window ends (no round trip). */
   blockedClients: BlockedClients;
+  /**
+   * Where uploads are kept: R2's binding on Workers, an S3 bucket elsewhere; undefined when none is
+   * configured, and then the file routes answer 503. Neither adapter holds a connection or a
+   * request's context (the binding belongs to the isolate, S3 calls are single fetches), so one
+   * serves every request.
+   */
+  storage: ObjectStorage | undefined;
 }
 
 /** The clients one request does its I/O with. */
@@ -60,7 +68,7 @@ export interface BackendOptions {
  */
 export function forRequest(shared: SharedDeps, options: BackendOptions = {}): Deps {
   // Named, not spread: spreading the Deps of another request would build all its clients.
-  const { config, clock, logger, tokens, blockedClients } = shared;
+  const { config, clock, logger, tokens, blockedClients, storage } = shared;
   let db: Database | undefined;
   let redis: Redis | undefined;
   let rateLimits: RateLimitPolicies | undefined;
@@ -72,6 +80,7 @@ export function forRequest(shared: SharedDeps, options: BackendOptions = {}): De
     logger,
     tokens,
     blockedClients,
+    storage,
     get db() {
       db ??= createDatabase(config.TURSO_DATABASE_URL, config.TURSO_AUTH_TOKEN, {
         timeoutMs: options.databaseTimeoutMs ?? config.DATABASE_TIMEOUT_MS,
@@ -102,18 +111,22 @@ export function forRequest(shared: SharedDeps, options: BackendOptions = {}): De
   };
 }
 
-/** What createApp takes: an isolate's shared parts, so no client can be captured across requests. */
-export function createSharedDeps(config: Config): SharedDeps {
+/**
+ * What createApp takes: an isolate's shared parts, so no client can be captured across requests.
+ * The entry hands in the storage its runtime has.
+ */
+export function createSharedDeps(config: Config, storage?: ObjectStorage): SharedDeps {
   return {
     config,
     clock: systemClock,
     logger: createLogger(config.LOG_LEVEL),
     tokens: createAccessTokens(config, systemClock),
     blockedClients: rememberBlockedClients(),
+    storage,
   };
 }
 
 /** Shared parts and one set of clients, for tools and tests that talk to the backends directly. */
-export function createDeps(config: Config): Deps {
-  return forRequest(createSharedDeps(config));
+export function createDeps(config: Config, storage?: ObjectStorage): Deps {
+  return forRequest(createSharedDeps(config, storage));
 }

@@ -8,6 +8,7 @@ import { createApp } from '../app.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { createSharedDeps } from '../deps.ts';
 import { docsAssetsPath } from '../modules/docs/docs-page.ts';
+import { s3StorageFromConfig } from '../platform/storage-s3.ts';
 import { listenOptions } from './listen.ts';
 
 // The few Deno APIs used here, declared locally so src/ type-checks without Deno's types.
@@ -43,7 +44,7 @@ function start() {
 }
 
 const { config, listen } = start();
-const deps = createSharedDeps(config);
+const deps = createSharedDeps(config, s3StorageFromConfig(config));
 const app = createApp(deps);
 
 // The /docs page's script and styles (static/, filled by local-stack/docs-assets.ts), served ahead

@@ -10,6 +10,7 @@ import { createApp } from '../app.ts';
 import { type Config, ConfigError, parseConfig } from '../config.ts';
 import { createSharedDeps } from '../deps.ts';
 import { docsAssetsPath } from '../modules/docs/docs-page.ts';
+import { s3StorageFromConfig } from '../platform/storage-s3.ts';
 import { type ListenOptions, listenOptions } from './listen.ts';
 
 const shutdownGraceMs = 10_000;
@@ -25,7 +26,7 @@ function configOrExit(): { config: Config; listen: ListenOptions } {
 }
 
 const { config, listen } = configOrExit();
-const deps = createSharedDeps(config);
+const deps = createSharedDeps(config, s3StorageFromConfig(config));
 const app = createApp(deps, { compress: compress() });
 
 // The /docs page's script and styles (static/, filled by local-stack/docs-assets.ts), served ahead

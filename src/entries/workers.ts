@@ -3,6 +3,7 @@
 import { type App, createApp } from '../app.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { createSharedDeps } from '../deps.ts';
+import { r2Storage } from '../platform/storage-r2.ts';
 
 let app: App | undefined;
 
@@ -27,7 +28,11 @@ export default {
   fetch(request, env, ctx) {
     if (app === undefined) {
       try {
-        app = createApp(createSharedDeps(parseConfig(env)));
+        // wrangler.toml binds the uploads bucket as FILES; a deployment without it serves no files.
+        const bucket = env.FILES as R2Bucket | undefined;
+        app = createApp(
+          createSharedDeps(parseConfig(env), bucket === undefined ? undefined : r2Storage(bucket)),
+        );
       } catch (error) {
         if (error instanceof ConfigError) return misconfigured(error);
         throw error;

@@ -18,7 +18,10 @@ const catalogue = {
     409,
     'the write conflicts with existing data (an email already taken, the last admin)',
   ],
-  PAYLOAD_TOO_LARGE: [413, 'body over `MAX_BODY_BYTES`'],
+  PAYLOAD_TOO_LARGE: [
+    413,
+    'body over `MAX_BODY_BYTES`, or an upload whose declared length no allowed upload could have',
+  ],
   UNSUPPORTED_MEDIA_TYPE: [
     415,
     'wrong content type; `details.accepted` names the media types the route takes',
@@ -33,6 +36,34 @@ const catalogue = {
   INVALID_CURSOR: [
     400,
     'a pagination cursor that was altered, expired with its signing key, or belongs to another query',
+  ],
+  MULTIPART_INVALID: [
+    400,
+    'a multipart/form-data body that is malformed or truncated, or has no boundary',
+  ],
+  UPLOAD_FIELD_INVALID: [
+    400,
+    'an upload without a file in the expected field, or with another field; `details.expected` names it',
+  ],
+  TOO_MANY_FILES: [400, 'more files in one upload than allowed; `details.maxFiles`'],
+  FILE_EMPTY: [400, 'an uploaded file of zero bytes'],
+  FILE_TOO_LARGE: [413, 'a file over its size limit, counted as it arrives; `details.maxBytes`'],
+  FILE_TYPE_NOT_ALLOWED: [
+    415,
+    'a file whose bytes are not of an allowed type; `details.detected` names what they are',
+  ],
+  STORAGE_QUOTA_EXCEEDED: [
+    413,
+    'an upload that would take the user past their storage quota; `details.quotaBytes`, `details.usedBytes`',
+  ],
+  UPLOAD_INCOMPLETE: [
+    409,
+    'a direct upload completed before its bytes arrived, or with another size than announced',
+  ],
+  UPLOAD_EXPIRED: [410, 'a direct upload completed after its URL expired'],
+  UPLOAD_CHECKSUM_MISMATCH: [
+    422,
+    'a direct upload whose bytes do not have the SHA-256 announced; storage kept none of them',
   ],
   INVALID_CREDENTIALS: [401, 'sign-in with a wrong email or password (one answer for both)'],
   PASSWORD_POLICY: [422, 'a new password the policy refuses; `details.issues` says why'],

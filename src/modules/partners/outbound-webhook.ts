@@ -6,6 +6,7 @@
 // its memory.
 import type { PartnerScheme } from '../../db/schema.ts';
 import type { JobPayload } from '../../jobs/catalogue.ts';
+import { readPrefix } from '../../lib/byte-limits.ts';
 import { fetchFailureReason } from '../../lib/fetch-failure.ts';
 import { signPartnerHmac } from '../../lib/signatures/partner-hmac.ts';
 import { signStandardWebhook } from '../../lib/signatures/standard-webhooks.ts';
@@ -72,38 +73,6 @@ export type PostOutcome =
   | { kind: 'answered'; status: number; excerpt: string }
   | { kind: 'unreachable'; reason: string };
 
-/**
- * Up to `limit` bytes of the answer, then the rest is cancelled unread. A body that breaks off
- * leaves what came: the status has already said what the partner made of the event.
- */
-async function readCapped(response: Response, limit: number): Promise<Uint8Array> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.length;
-    }
-  } catch {
-    // Read as far as it went.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  const bytes = new Uint8Array(Math.min(total, limit));
-  let offset = 0;
-  for (const chunk of chunks) {
-    if (offset >= bytes.length) break;
-    const part = chunk.subarray(0, bytes.length - offset);
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
 /** POSTs the signed event; never throws, so the caller decides what each outcome means. */
 export async function postEvent(
   url: URL,
@@ -120,7 +89,7 @@ export async function postEvent(
   } catch (error) {
     return { kind: 'unreachable', reason: fetchFailureReason(error, timeoutMs) };
   }
-  const answer = await readCapped(response, maxResponseBytes);
+  const answer = await readPrefix(response.body, maxResponseBytes);
   const excerpt = new TextDecoder().decode(answer).slice(0, excerptChars);
   return { kind: 'answered', status: response.status, excerpt };
 }

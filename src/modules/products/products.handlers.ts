@@ -1,7 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.ts';
-import type { Config } from '../../config.ts';
+import { serverSecretOf } from '../../config.ts';
 import { publishStaged } from '../../jobs/outbox.ts';
 import { createCursorCodec } from '../../lib/cursor.ts';
 import { ok, okPage } from '../../lib/envelope.ts';
@@ -32,16 +32,6 @@ import {
   updateProduct,
 } from './products.service.ts';
 
-/**
- * Cursors are signed with the key that signs access tokens: a secret the deployment already keeps.
- * The configuration refuses an empty key list, so the first key is always there.
- */
-function cursorSecretOf(config: Config): string {
-  const [signing] = config.JWT_SIGNING_KEYS;
-  if (signing === undefined) throw new Error('JWT_SIGNING_KEYS lists no key');
-  return signing.secret;
-}
-
 export function productsServiceDeps(c: Context<AppEnv>): ProductsServiceDeps {
   const deps = c.get('deps');
   let products: ProductsRepository | undefined;
@@ -53,7 +43,7 @@ export function productsServiceDeps(c: Context<AppEnv>): ProductsServiceDeps {
     },
     cache: requestCache(c),
     clock: deps.clock,
-    cursors: createCursorCodec(cursorSecretOf(deps.config)),
+    cursors: createCursorCodec(serverSecretOf(deps.config)),
     publish: (jobs) => waitUntil(c, 'outbox-publish', publishStaged(deps, jobs)),
   };
 }
