@@ -27,6 +27,12 @@ import { authJobs, authPrefetches, authRoutes } from './modules/auth/auth.index.
 import { prefetchTokenRevocation } from './modules/auth/auth.middleware.ts';
 import { diagnosticsRoutes } from './modules/diagnostics/diagnostics.index.ts';
 import { docsPagePath, registerDocs } from './modules/docs/docs.index.ts';
+import {
+  filesJobs,
+  filesRoutes,
+  readsOwnBody,
+  signedFileRoutes,
+} from './modules/files/files.index.ts';
 import { healthRoutes } from './modules/health/health.index.ts';
 import { jobsRoutes } from './modules/jobs/jobs.index.ts';
 import { partnersJobs, partnersRoutes } from './modules/partners/partners.index.ts';
@@ -52,6 +58,7 @@ const edgeJobs: EdgeJobs = (deps: Deps) => ({
   ...usersJobs(deps),
   ...productsJobs(deps),
   ...partnersJobs(deps),
+  ...filesJobs(deps),
   'maintenance.housekeeping': housekeepingJob(deps),
 });
 
@@ -67,7 +74,10 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   if (options.compress) app.use('*', options.compress);
   app.use('*', securityHeaders([docsPagePath]));
   app.use('*', corsPolicy(deps.config.CORS_ORIGINS));
-  app.use('*', bodyLimit(deps.config.MAX_BODY_BYTES));
+  const defaultBodyLimit = bodyLimit(deps.config.MAX_BODY_BYTES);
+  app.use('*', (c, next) =>
+    readsOwnBody(c.req.method, c.req.path) ? next() : defaultBodyLimit(c, next),
+  );
   // Probes and QStash's deliveries answer here, before the deadline and the metering: Hono stops
   // at the first handler that answers, so nothing registered below runs for them.
   const probed = app.route('/', healthRoutes);
@@ -75,7 +85,7 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   // A job runs as long as QStash waits; everything else answers within REQUEST_TIMEOUT_MS.
   app.use('*', requestDeadline(deps.config.REQUEST_TIMEOUT_MS));
   // Partners deliver from many addresses and in bursts: their own policy counts per partner.
-  const withWebhooks = probed.route('/', webhooksRoutes);
+  const withWebhooks = probed.route('/', webhooksRoutes).route('/', signedFileRoutes);
   // The credential reads and each route's own prefetches leave with the general rate limit's
   // check, in one Redis round trip: they are issued in the same tick, right before it.
   app.use('*', prefetchTokenRevocation());
@@ -91,6 +101,7 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
     .route('/', authRoutes)
     .route('/', usersRoutes)
     .route('/', productsRoutes)
+    .route('/', filesRoutes)
     .route('/', apiKeysRoutes)
     .route('/', partnersRoutes)
     .route('/', jobsRoutes);

@@ -32,6 +32,11 @@ export const users = sqliteTable(
     updatedAt: timestamp('updated_at').notNull().default(nowMs),
     /** Soft delete: set, the user is hidden everywhere by default. */
     deletedAt: timestamp('deleted_at'),
+    /**
+     * The avatar being shown: set only once its 400x400 JPEG is ready, so a new upload keeps the
+     * previous one until then. A copy of the file's few public facts, so no read of a user joins.
+     */
+    avatar: text('avatar', { mode: 'json' }).$type<AvatarRef>(),
   },
   (table) => [
     index('users_deleted_at_idx').on(table.deletedAt),
@@ -39,6 +44,13 @@ export const users = sqliteTable(
     index('users_created_idx').on(table.createdAt, table.id),
   ],
 );
+
+/** A user's avatar as users.avatar keeps it: the file and what its content is. */
+export interface AvatarRef {
+  id: string;
+  type: string;
+  size: number;
+}
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;
@@ -363,3 +375,53 @@ export const products = sqliteTable(
 
 export type ProductRow = typeof products.$inferSelect;
 export type NewProductRow = typeof products.$inferInsert;
+
+/** `document`: uploaded as is; `avatar`: an image the Node worker turns into the 400x400 JPEG. */
+export const fileKinds = ['document', 'avatar'] as const;
+export type FileKind = (typeof fileKinds)[number];
+
+/**
+ * `uploading`: a direct upload whose URL was handed out, not yet completed (it holds its quota);
+ * `pending`: an avatar waiting for its rendition; `ready`: visible and served.
+ */
+export const fileStatuses = ['uploading', 'pending', 'ready'] as const;
+export type FileStatus = (typeof fileStatuses)[number];
+
+/** Uploaded files. The bytes live in object storage under `storage_key`; this is what we know. */
+export const files = sqliteTable(
+  'files',
+  {
+    id: id(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id),
+    kind: text('kind', { enum: fileKinds }).notNull(),
+    status: text('status', { enum: fileStatuses }).notNull(),
+    /** Random per file, under the owner's prefix: never derived from the name the client sent. */
+    storageKey: text('storage_key').notNull(),
+    /** An avatar's original, read by the Node worker and deleted once the rendition is ready. */
+    sourceKey: text('source_key'),
+    /** The client's file name, sanitized: no path, no control characters, bounded. */
+    name: text('name').notNull(),
+    /** Decided from the bytes (magic numbers), never from the client's word. */
+    contentType: text('content_type').notNull(),
+    /** Bytes: counted as they arrived, or announced by a direct upload until it completes. */
+    size: integer('size').notNull(),
+    /** Hex SHA-256 of the stored bytes. */
+    sha256: text('sha256').notNull(),
+    /** A direct upload not completed by then is cleaned away. */
+    expiresAt: timestamp('expires_at'),
+    createdAt: timestamp('created_at').notNull().default(nowMs),
+    updatedAt: timestamp('updated_at').notNull().default(nowMs),
+    /** Soft delete: the object itself is removed by a job. */
+    deletedAt: timestamp('deleted_at'),
+  },
+  (table) => [
+    // The owner's pages, and the sum the quota checks, walk the owner's live files.
+    index('files_owner_created_idx').on(table.ownerId, table.createdAt, table.id),
+    index('files_expires_idx').on(table.status, table.expiresAt),
+  ],
+);
+
+export type FileRow = typeof files.$inferSelect;
+export type NewFileRow = typeof files.$inferInsert;

@@ -66,6 +66,12 @@ export const jobPayloads = {
     sourceUrl: z.url({ protocol: /^https?$/ }),
     targetUrl: z.url({ protocol: /^https?$/ }),
   }),
+  /** Signs fresh short-lived URLs for an uploaded avatar and hands them to image.avatar. */
+  'avatar.dispatch': z.strictObject({ fileId: z.uuid() }),
+  /** Removes one stored object: a deleted file, a replaced avatar, an avatar's original. */
+  'file.delete-object': z.strictObject({ key: z.string().min(1).max(1024) }),
+  /** Removes direct uploads never completed in time, and avatars whose image never came. */
+  'files.expire-uploads': z.strictObject({}),
   'audit.record': domainEventPayload,
   'partner.event': z.strictObject({ partnerId: z.uuid(), eventId: z.string().min(1).max(200) }),
   /** Refills the product's cache entry after a change, so the next read is a hit. */
@@ -119,6 +125,15 @@ export const jobDefinitions: Record<JobType, JobDefinition> = {
     retries: 3,
     retryDelay: 'pow(2, retried) * 5000',
   },
+  'avatar.dispatch': { runsOn: 'edge', priority: 'normal', ...maintenanceRetries },
+  // A storage outage may last a while; deleting twice is harmless.
+  'file.delete-object': {
+    runsOn: 'edge',
+    priority: 'low',
+    retries: 8,
+    retryDelay: 'min(3600000, pow(3, retried) * 10000)',
+  },
+  'files.expire-uploads': { runsOn: 'edge', priority: 'low', ...maintenanceRetries },
   'audit.record': {
     runsOn: 'edge',
     priority: 'low',

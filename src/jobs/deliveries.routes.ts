@@ -95,6 +95,9 @@ const examplePayloads: { [T in JobType]: JobPayload<T> } = {
   'digest.weekly': {},
   'maintenance.token-cleanup': {},
   'maintenance.housekeeping': {},
+  'avatar.dispatch': { fileId: '0b6f3c1e-9d7a-4c55-8f0e-2a1b3c4d5e6f' },
+  'file.delete-object': { key: 'users/5d3c2b1a-0f9e-4d8c-b7a6-958473625140/7Qm2xZ9pL4vR1sT8' },
+  'files.expire-uploads': {},
 };
 
 /** A job message of one type, as QStash delivers it. */

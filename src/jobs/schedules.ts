@@ -17,6 +17,9 @@ export const schedules: readonly ScheduleDefinition[] = [
   { name: 'token-cleanup', cron: '0 2 * * *', type: 'maintenance.token-cleanup' },
   { name: 'weekly-digest', cron: '0 9 * * 1', type: 'digest.weekly' },
   { name: 'housekeeping', cron: '0 * * * *', type: 'maintenance.housekeeping' },
+  // A direct upload's URL lives DIRECT_UPLOAD_TTL (15 minutes by default): whatever was not
+  // completed is gone within a quarter of an hour after that.
+  { name: 'expire-uploads', cron: '*/15 * * * *', type: 'files.expire-uploads' },
 ];
 
 /**

@@ -87,6 +87,15 @@ export const securitySchemes = {
       '(QSTASH_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY), issuer `Upstash`, subject the URL ' +
       'QStash was given, and the SHA-256 of the raw body. Each signature is accepted once.',
   },
+  signedUrl: {
+    type: 'apiKey',
+    in: 'query',
+    name: 'signature',
+    description:
+      'A URL this API handed out (a direct upload, or the Node worker’s avatar transfer): ' +
+      '`expires` (Unix seconds) and `signature`, an HMAC over the method, path and expiry. It ' +
+      'allows that one method on that one path until it expires, and needs nothing else.',
+  },
 } as const satisfies Record<string, SecurityScheme>;
 
 export type SecuritySchemeName = keyof typeof securitySchemes;
@@ -142,3 +151,6 @@ export const partnerSignature: SecurityRequirement[] = [
 ];
 
 export const qstashSignature: SecurityRequirement[] = [requirement('qstashSignature')];
+
+/** A URL we signed (src/lib/signed-urls.ts): the URL is the credential. */
+export const signedUrl: SecurityRequirement[] = [requirement('signedUrl')];

@@ -34,6 +34,11 @@ describe('schedules:sync', () => {
         .sort((a, b) => a.scheduleId.localeCompare(b.scheduleId)),
     ).toEqual([
       {
+        scheduleId: `${ours}expire-uploads`,
+        cron: '*/15 * * * *',
+        destination: `${system().edgeUrl}/jobs/files.expire-uploads`,
+      },
+      {
         scheduleId: `${ours}housekeeping`,
         cron: '0 * * * *',
         destination: `${system().edgeUrl}/jobs/maintenance.housekeeping`,

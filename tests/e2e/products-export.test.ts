@@ -195,6 +195,7 @@ describe('GET /v1/products/export', () => {
       expect(item.owner).toEqual({
         id: seller.id,
         name: seller.name,
+        avatar: null,
         createdAt: expect.any(String),
       });
       expect(item.deletedAt).toBeNull();
@@ -299,6 +300,7 @@ describe('GET /v1/products/export', () => {
 });
 
 const adminUserFields = [
+  'avatar',
   'createdAt',
   'deletedAt',
   'email',

@@ -416,6 +416,7 @@ describe('owners', () => {
       expect(hit.owner).toEqual({
         id: owner.id,
         name: owner.name,
+        avatar: null,
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
       });
     }

@@ -103,7 +103,7 @@ describe('ownership', () => {
       price: { amount: 4999, currency: 'EUR' },
       stock: 12,
       tags: ['oak', 'lighting'],
-      owner: { id: owner.id, name: owner.name, createdAt: isoInstant },
+      owner: { id: owner.id, name: owner.name, avatar: null, createdAt: isoInstant },
       createdAt: isoInstant,
       updatedAt: created.createdAt,
       deletedAt: null,

@@ -64,6 +64,7 @@ it('registers, reads the profile and updates it through the typed client', async
   expect(publicProfile).toEqual({
     id: user.id,
     name: 'Typed Client Renamed',
+    avatar: null,
     createdAt: expect.any(String),
   });
   // @ts-expect-error The public profile has no email: the compiler knows the answer's shape.

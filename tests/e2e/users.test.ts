@@ -33,6 +33,7 @@ it('answers a user with the public profile and nothing private', async () => {
     data: {
       id: grace.id,
       name: grace.name,
+      avatar: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
     },
     meta: expect.objectContaining({ requestId: response.headers.get('x-request-id') }),

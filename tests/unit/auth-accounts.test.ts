@@ -43,6 +43,7 @@ describe('POST /v1/auth/register', () => {
       id: expect.any(String),
       email: account.email,
       name: account.name,
+      avatar: null,
       role: 'user',
       emailVerified: false,
       createdAt: expect.any(String),

@@ -49,6 +49,7 @@ describe('GET /v1/me', () => {
     expect(res.body.data).toEqual({
       id: alice.id,
       name: 'Alice Liddell',
+      avatar: null,
       email: alice.email,
       role: 'user',
       emailVerified: true,
@@ -172,7 +173,7 @@ describe('what user A may not do to user B', () => {
 
     const publicRead = await clientOf(app, alice).get(`/v1/users/${bob.id}`);
     expect(publicRead.status).toBe(200);
-    expect(Object.keys(publicRead.body.data).sort()).toEqual(['createdAt', 'id', 'name']);
+    expect(Object.keys(publicRead.body.data).sort()).toEqual(['avatar', 'createdAt', 'id', 'name']);
     expect(publicRead.text).not.toContain(bob.email);
   });
 
@@ -237,7 +238,7 @@ describe('GET /v1/users/search', () => {
     const res = await clientOf(app, alice).get('/v1/users/search?q=quincy match');
 
     expect(res.body.data).toEqual([
-      { id: match?.id, name: 'Quincy Match', createdAt: expect.any(String) },
+      { id: match?.id, name: 'Quincy Match', avatar: null, createdAt: expect.any(String) },
     ]);
     expect(res.text).not.toContain(match?.email);
     expect(res.text).not.toMatch(/admin|role|email|hash/i);

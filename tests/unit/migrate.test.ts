@@ -60,6 +60,7 @@ describe('migrateDatabase and seedDatabase', () => {
         '0005_users_created_index',
         '0006_search_index_listed_only',
         '0007_products_search_filters_index',
+        '0008_files',
       ],
     });
     expect(await migrateDatabase(server.url, authToken)).toEqual({ applied: [] });
@@ -73,6 +74,7 @@ describe('migrateDatabase and seedDatabase', () => {
       'api_keys',
       'audit_logs',
       'dead_jobs',
+      'files',
       'one_time_tokens',
       'outbox',
       'partner_events',
@@ -89,7 +91,7 @@ describe('migrateDatabase and seedDatabase', () => {
       'refresh_tokens',
       'users',
     ]);
-    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 8 }]);
+    expect(await query('SELECT count(*) AS n FROM __drizzle_migrations')).toEqual([{ n: 9 }]);
   });
 
   it('seeds the fixed users once; a second run leaves the very same rows', async () => {

@@ -160,6 +160,7 @@ const verbs = new Set([
   'change',
   'check',
   'confirm',
+  'complete',
   'count',
   'create',
   'delete',
@@ -180,6 +181,7 @@ const verbs = new Set([
   'search',
   'sign',
   'update',
+  'upload',
 ]);
 
 describe('GET /openapi.json', () => {
@@ -316,11 +318,41 @@ describe('GET /openapi.json', () => {
     ]);
   });
 
-  it('shows an example of every request body', async () => {
+  it('shows the uploads as multipart/form-data with binary file fields', async () => {
+    const { paths } = await documentOf(appWithWidgets());
+    expect(paths['/v1/files']?.post?.requestBody?.content['multipart/form-data']).toEqual({
+      schema: {
+        type: 'object',
+        properties: {
+          files: {
+            type: 'array',
+            items: { type: 'string', format: 'binary' },
+            minItems: 1,
+            maxItems: 5,
+          },
+        },
+        required: ['files'],
+      },
+    });
+    expect(paths['/v1/users/me/avatar']?.post?.requestBody?.content['multipart/form-data']).toEqual(
+      {
+        schema: {
+          type: 'object',
+          properties: { avatar: { type: 'string', format: 'binary' } },
+          required: ['avatar'],
+        },
+      },
+    );
+  });
+
+  it('shows an example of every JSON request body', async () => {
     const document = await documentOf(appWithWidgets());
+    // Files and images (multipart, binary bodies) have no example a document could show.
     const missing = everyOperation(document)
       .filter(
-        ({ path, operation }) => operation.requestBody !== undefined && path !== widgetRoute.path,
+        ({ path, operation }) =>
+          operation.requestBody?.content['application/json'] !== undefined &&
+          path !== widgetRoute.path,
       )
       .filter(({ operation }) => exampleBody(document, operation) === undefined)
       .map(({ where }) => where);

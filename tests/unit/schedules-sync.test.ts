@@ -64,7 +64,12 @@ describe('syncSchedules', () => {
     const first = await syncSchedules(options());
     const second = await syncSchedules(options());
 
-    const ids = [`${ours}token-cleanup`, `${ours}weekly-digest`, `${ours}housekeeping`];
+    const ids = [
+      `${ours}token-cleanup`,
+      `${ours}weekly-digest`,
+      `${ours}housekeeping`,
+      `${ours}expire-uploads`,
+    ];
     expect(first.upserted).toEqual(ids);
     expect(first.deleted.sort()).toEqual([`${ours}old`, 'nexus-edge-housekeeping'].sort());
     expect(second).toEqual({ upserted: ids, deleted: [] });
@@ -78,6 +83,7 @@ describe('syncSchedules', () => {
       [`${ours}token-cleanup`, '0 2 * * *', 'maintenance.token-cleanup'],
       [`${ours}weekly-digest`, '0 9 * * 1', 'digest.weekly'],
       [`${ours}housekeeping`, '0 * * * *', 'maintenance.housekeeping'],
+      [`${ours}expire-uploads`, '*/15 * * * *', 'files.expire-uploads'],
     ] as const;
     for (const [id, cron, type] of expected) {
       const schedule = byId.get(id);
@@ -113,7 +119,7 @@ describe('npm run schedules:sync', () => {
   it('prints one line per schedule', async () => {
     const { stdout } = await run(process.execPath, [script], { env: env(broker.url) });
     const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     expect(lines[0]).toContain('nexus-edge_api.example.test_token-cleanup');
     expect(lines[0]).toContain('"0 2 * * *" (UTC)');
     expect(lines[0]).toContain(`${apiPublicUrl}/jobs/maintenance.token-cleanup`);

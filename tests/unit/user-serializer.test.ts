@@ -20,14 +20,26 @@ const row: UserRow = {
   createdAt: new Date('2026-01-01T00:00:00.000Z'),
   updatedAt: new Date('2026-03-03T00:00:00.000Z'),
   deletedAt: null,
+  avatar: null,
 };
 
 describe('serializeUser', () => {
-  it('shows the public id, name and creation date only', () => {
+  it('shows the public id, name, avatar and creation date only', () => {
     expect(serializeUser(row, 'public')).toEqual({
       id: row.id,
       name: 'Grace Hopper',
+      avatar: null,
       createdAt: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('shows a ready avatar as its file id, where its bytes are, its type and its size', () => {
+    const avatar = { id: '00000000-0000-4000-8000-0000000000bb', type: 'image/jpeg', size: 2048 };
+    expect(serializeUser({ ...row, avatar }, 'public').avatar).toEqual({
+      id: avatar.id,
+      url: `/v1/files/${avatar.id}/content`,
+      type: 'image/jpeg',
+      size: 2048,
     });
   });
 
@@ -35,6 +47,7 @@ describe('serializeUser', () => {
     expect(serializeUser(row, 'self')).toEqual({
       id: row.id,
       name: 'Grace Hopper',
+      avatar: null,
       email: 'grace@example.com',
       role: 'user',
       emailVerified: true,

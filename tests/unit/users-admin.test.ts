@@ -124,6 +124,7 @@ describe('GET /v1/admin/users', () => {
       {
         id: listed[1]?.id,
         name: 'Listed Alpha',
+        avatar: null,
         email: listed[1]?.email,
         role: 'user',
         emailVerified: false,

@@ -75,7 +75,12 @@ describe('GET /v1/users/{id}', () => {
     const raw = await res.text();
     expect(JSON.parse(raw)).toEqual({
       success: true,
-      data: { id: active.id, name: 'Katherine Johnson', createdAt: '2026-03-04T05:06:07.089Z' },
+      data: {
+        id: active.id,
+        name: 'Katherine Johnson',
+        avatar: null,
+        createdAt: '2026-03-04T05:06:07.089Z',
+      },
       meta: envelopeMeta('users-found-0001'),
     });
     expect(raw).not.toContain(active.email);

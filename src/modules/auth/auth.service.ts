@@ -131,6 +131,7 @@ export async function register(
     passwordHash,
     passwordChangedAt: now,
     emailVerifiedAt: null,
+    avatar: null,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,

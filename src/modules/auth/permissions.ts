@@ -27,6 +27,12 @@ export const permissions = [
   'products:write',
   /** Any product: changes, deleted ones, global analytics, the export of all. */
   'products:admin',
+  /** One's own files: list, read, download. */
+  'files:read',
+  /** Uploading files, and deleting one's own. */
+  'files:write',
+  /** Anyone's files: read, download, delete. */
+  'files:admin',
 ] as const;
 
 export type Permission = (typeof permissions)[number];
@@ -41,6 +47,8 @@ const permissionsByRole: Record<UserRole, readonly Permission[]> = {
     'users:read-public',
     'products:read',
     'products:write',
+    'files:read',
+    'files:write',
   ],
 };
 

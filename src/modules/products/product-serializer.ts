@@ -2,6 +2,7 @@
 // owner's public profile, for events with the owner's id (partners get no profiles). The row's
 // seq is the search index's key and never leaves.
 import type { ProductRow } from '../../db/schema.ts';
+import { publicProfileOf } from '../users/user-serializer.ts';
 import type { ProductRecord } from './products.repository.ts';
 import type { ProductView } from './products.schemas.ts';
 
@@ -25,7 +26,7 @@ function fieldsOf(product: ProductRow): ProductFields {
 export function serializeProduct({ product, owner }: ProductRecord): ProductView {
   return {
     ...fieldsOf(product),
-    owner: { id: owner.id, name: owner.name, createdAt: owner.createdAt.toISOString() },
+    owner: publicProfileOf(owner),
   };
 }
 

@@ -3,7 +3,7 @@
 // one batch, one round trip. Products of a soft-deleted owner are hidden with them unless deleted
 // rows are asked for. Writes carry their staged events (the outbox rows) in the same batch.
 import { and, asc, count, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
-import { type ProductRow, products, users } from '../../db/schema.ts';
+import { type AvatarRef, type ProductRow, products, users } from '../../db/schema.ts';
 import type { PreparedJob } from '../../jobs/enqueue.ts';
 import { stageJobIfChanged, stageJobs } from '../../jobs/outbox.ts';
 import type { Database } from '../../platform/database.ts';
@@ -13,6 +13,7 @@ import type { ProductSortColumn } from './products.schemas.ts';
 export interface ProductOwner {
   id: string;
   name: string;
+  avatar: AvatarRef | null;
   createdAt: Date;
   deletedAt: Date | null;
 }
@@ -83,6 +84,7 @@ export type ProductChangeSet = Partial<
 const ownerColumns = {
   id: users.id,
   name: users.name,
+  avatar: users.avatar,
   createdAt: users.createdAt,
   deletedAt: users.deletedAt,
 };

@@ -37,7 +37,7 @@ import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { type SmtpInbox, startSmtpInbox } from '../../support/smtp-inbox.ts';
 import { login, register } from './identity.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis-server.ts';
-import { type E2eWorker, miniflareAssets } from './worker.ts';
+import { bucketKeys, defaultJwtKey, type E2eWorker, miniflareAssets } from './worker.ts';
 import { WorkerLogs } from './worker-logs.ts';
 
 export const publicAppUrl = 'https://app.example.com';
@@ -174,6 +174,8 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       modulesRoot: dirname(bundle.bundlePath),
       compatibilityDate: bundle.compatibilityDate,
       compatibilityFlags: bundle.compatibilityFlags,
+      // Miniflare's R2, in memory: the bucket wrangler.toml binds as FILES.
+      r2Buckets: ['FILES'],
       ...miniflareAssets(bundle),
       host: '127.0.0.1',
       port: 0,
@@ -181,7 +183,7 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
         ...bundle.vars,
         ...stackEnv,
         APP_ENV: 'test',
-        JWT_SIGNING_KEYS: 'e2e-default:e2e-default-signing-secret-of-at-least-32-bytes',
+        JWT_SIGNING_KEYS: `${defaultJwtKey.kid}:${defaultJwtKey.secret}`,
         PARTNER_SECRETS_KEY: partnerSecretsKey,
         API_PUBLIC_URL: edgeProxy.url,
         JOBS_BASE_URL: workerProxy.url,
@@ -210,6 +212,7 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       logs,
       redis,
       stackEnv,
+      storedKeys: () => bucketKeys(mf),
       edgeUrl: edgeProxy.url,
       edgeProxy,
       workerUrl: workerProxy.url,

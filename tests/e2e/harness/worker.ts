@@ -24,10 +24,34 @@ export interface E2eWorker {
   redis: PrivateRedis;
   /** The local stack's variables, as the Worker got them. */
   stackEnv: LocalStack['env'];
+  /** The keys in the R2 bucket bound as FILES, sorted: what storage holds, which no route shows. */
+  storedKeys(): Promise<string[]>;
   close(): Promise<void>;
 }
 
 const workerOrigin = 'https://api.e2e.test';
+
+/**
+ * The Worker's one JWT key. Its secret is also what the Worker signs its own URLs with (the
+ * avatar transfers, direct uploads), so tests can sign one as the Worker would.
+ */
+export const defaultJwtKey = {
+  kid: 'e2e-default',
+  secret: 'e2e-default-signing-secret-of-at-least-32-bytes',
+} as const;
+
+/** Every key in Miniflare's FILES bucket, page after page. */
+export async function bucketKeys(mf: Miniflare): Promise<string[]> {
+  const bucket = await mf.getR2Bucket('FILES');
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list(cursor === undefined ? {} : { cursor });
+    keys.push(...page.objects.map((object) => object.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  return keys.sort();
+}
 
 /**
  * wrangler.toml's static assets (the /docs page's script), served as a deployment serves them:
@@ -91,12 +115,14 @@ export async function startE2eWorker(options: E2eWorkerOptions = {}): Promise<E2
       modulesRoot: dirname(worker.bundlePath),
       compatibilityDate: worker.compatibilityDate,
       compatibilityFlags: worker.compatibilityFlags,
+      // Miniflare's R2, in memory: the bucket wrangler.toml binds as FILES.
+      r2Buckets: ['FILES'],
       ...miniflareAssets(worker),
       bindings: {
         ...worker.vars,
         ...stack.env,
         APP_ENV: 'test',
-        JWT_SIGNING_KEYS: 'e2e-default:e2e-default-signing-secret-of-at-least-32-bytes',
+        JWT_SIGNING_KEYS: `${defaultJwtKey.kid}:${defaultJwtKey.secret}`,
         PARTNER_SECRETS_KEY: 'ZTJlLWRlZmF1bHQtcGFydG5lci1zZWNyZXRzLWtleS0',
         // As in tests/support/offline-deps.ts: a loaded machine is not a Redis outage.
         RATE_LIMIT_TIMEOUT_MS: '10000',
@@ -117,6 +143,7 @@ export async function startE2eWorker(options: E2eWorkerOptions = {}): Promise<E2
       logs,
       redis,
       stackEnv: stack.env,
+      storedKeys: () => bucketKeys(mf),
       close,
     };
   } catch (error) {
