@@ -11,6 +11,7 @@ import { loginCpu } from './login-cpu.ts';
 import { readCpu } from './read-cpu.ts';
 import { roundTrips } from './round-trips.ts';
 import { throughput } from './throughput.ts';
+import { uploads } from './uploads.ts';
 import { workerStartup } from './worker-startup.ts';
 
 const benchmarks: Benchmark[] = [
@@ -21,6 +22,7 @@ const benchmarks: Benchmark[] = [
   roundTrips,
   throughput,
   catalogue,
+  uploads,
 ];
 
 const wanted = process.argv.slice(2);

@@ -63,10 +63,14 @@ export async function startNodeServer(
   }
 }
 
-/** Runs a bundle built by `wrangler deploy --dry-run` in workerd, bound to `bindings`. */
+/**
+ * Runs a bundle built by `wrangler deploy --dry-run` in workerd, bound to `bindings` and to the
+ * R2 buckets named in `r2Buckets` (Miniflare's, in a temporary folder it removes on stop).
+ */
 export async function startWorker(
   build: WorkerBuild,
   bindings: Record<string, string>,
+  { r2Buckets }: { r2Buckets?: string[] } = {},
 ): Promise<RunningServer> {
   const mf = new Miniflare({
     // The bundle is self-contained: listed as the one module, as tests/e2e/harness/worker.ts does.
@@ -75,6 +79,7 @@ export async function startWorker(
     compatibilityDate: build.compatibilityDate,
     compatibilityFlags: build.compatibilityFlags,
     bindings,
+    r2Buckets,
     host: '127.0.0.1',
     port: 0,
   });
