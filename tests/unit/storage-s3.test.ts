@@ -353,8 +353,8 @@ describe('an unavailable server', () => {
       down.head(freshKey()),
       down.delete(freshKey()),
     ];
-    for (const call of calls) {
-      expect((await failureOf(call)).message).toMatch(
+    for (const failure of await Promise.all(calls.map(failureOf))) {
+      expect(failure.message).toMatch(
         /^S3 storage request failed: fetch failed \(connect ECONNREFUSED /,
       );
     }
