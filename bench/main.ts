@@ -8,6 +8,7 @@ import type { Benchmark } from './benchmark.ts';
 import { bundleSize } from './bundle-size.ts';
 import { catalogue } from './catalogue.ts';
 import { loginCpu } from './login-cpu.ts';
+import { metrics } from './metrics.ts';
 import { readCpu } from './read-cpu.ts';
 import { roundTrips } from './round-trips.ts';
 import { throughput } from './throughput.ts';
@@ -19,6 +20,7 @@ const benchmarks: Benchmark[] = [
   workerStartup,
   loginCpu,
   readCpu,
+  metrics,
   roundTrips,
   throughput,
   catalogue,

@@ -10,7 +10,7 @@ import { syncSchedules } from '../src/entries/schedules-sync.ts';
 import { developmentPassword, seedDatabase } from '../src/entries/seed.ts';
 import { type ChildSpec, type RunningChild, startChild, waitUntilReady } from './child-process.ts';
 import { mailboxDefaults, type RunningMailbox, startMailbox } from './mailbox/server.ts';
-import { type LocalStack, localStackDefaults, startLocalStack } from './stack.ts';
+import { developmentKeys, type LocalStack, localStackDefaults, startLocalStack } from './stack.ts';
 import { offlineWranglerEnv, projectRoot, varFlags, wranglerCommand } from './wrangler.ts';
 
 const workerUrl = 'http://127.0.0.1:8787';
@@ -25,10 +25,7 @@ function edgeWorker(stack: LocalStack, mailbox: RunningMailbox): ChildSpec {
     JOBS_BASE_URL: jobsUrl,
     // The emails' links open the mailbox's stand-ins for the web app's pages.
     PUBLIC_APP_URL: mailbox.webUrl,
-    // A fixed key, so sessions survive a restart of `npm run dev`; never used in production,
-    // where JWT_SIGNING_KEYS is a secret (`wrangler secret put JWT_SIGNING_KEYS`).
-    JWT_SIGNING_KEYS: 'dev-1:nexus-edge-development-signing-secret-not-for-production',
-    PARTNER_SECRETS_KEY: 'ZGV2LW9ubHktcGFydG5lci1zZWNyZXRzLWtleS14eHg',
+    ...developmentKeys,
     // A partner's webhook URL may be a receiver on this machine (http, loopback).
     PARTNER_WEBHOOK_ALLOW_PRIVATE: 'true',
   };

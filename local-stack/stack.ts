@@ -174,3 +174,12 @@ export async function startLocalStack(
     throw error;
   }
 }
+
+/**
+ * The keys `npm run dev` gives the Worker, so sessions survive a restart; never a deployment's,
+ * where they are secrets (`wrangler secret put JWT_SIGNING_KEYS`). The admin CLI uses them too.
+ */
+export const developmentKeys = {
+  JWT_SIGNING_KEYS: 'dev-1:nexus-edge-development-signing-secret-not-for-production',
+  PARTNER_SECRETS_KEY: 'ZGV2LW9ubHktcGFydG5lci1zZWNyZXRzLWtleS14eHg',
+} as const;

@@ -8,6 +8,7 @@ import type { PendingApiKeyCheck } from './modules/api-keys/api-key-record.ts';
 import type { Principal } from './modules/auth/principal.ts';
 import type { PendingRevocationCheck } from './modules/auth/token-deny-list.ts';
 import type { CachePrefetch } from './platform/cache.ts';
+import type { IdempotentRequest, PendingClaim } from './platform/idempotency.ts';
 import type { RateLimitPolicyName, StartedRateLimit } from './platform/rate-limits.ts';
 
 export interface AppVariables extends RequestVariables {
@@ -23,6 +24,10 @@ export interface AppVariables extends RequestVariables {
   apiKeyCheck?: PendingApiKeyCheck;
   /** A route's cache read, started with the rate limit (src/middleware/request-cache.ts). */
   cachePrefetch?: CachePrefetch;
+  /** An Idempotency-Key and the request's fingerprint, read before the credential prefetches. */
+  idempotentRequest?: IdempotentRequest;
+  /** Its claim, started with the rate limit (src/middleware/idempotency.ts). */
+  idempotencyClaim?: PendingClaim;
   /** On QStash's routes, the delivery the signing middleware verified (verifiedDelivery). */
   delivery?: Delivery;
   /** Route policies' checks begun with the general rate limit (src/middleware/rate-limit.ts). */

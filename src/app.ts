@@ -15,11 +15,13 @@ import {
   notFoundOrMethodNotAllowed,
   validationHook,
 } from './middleware/error-handler.ts';
+import { describeIdempotentRequest, prefetchIdempotencyClaim } from './middleware/idempotency.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestDeadline } from './middleware/request-deadline.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsPolicy, securityHeaders } from './middleware/security.ts';
+import { traceContext } from './middleware/trace-context.ts';
 import { prefetchApiKey } from './modules/api-keys/api-key-auth.ts';
 import { recordApiKeyUsage } from './modules/api-keys/api-key-usage.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.index.ts';
@@ -35,6 +37,7 @@ import {
 } from './modules/files/files.index.ts';
 import { healthRoutes } from './modules/health/health.index.ts';
 import { jobsRoutes } from './modules/jobs/jobs.index.ts';
+import { countRequests, metricsRoutes } from './modules/metrics/metrics.index.ts';
 import { partnersJobs, partnersRoutes } from './modules/partners/partners.index.ts';
 import {
   productsJobs,
@@ -65,13 +68,18 @@ const edgeJobs: EdgeJobs = (deps: Deps) => ({
 export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  app.use('*', requestId());
+  app.use('*', traceContext());
+  // After the ids: the request's logger names them on every line, its jobs carry the trace.
   app.use('*', async (c, next) => {
-    c.set('deps', forRequest(deps));
+    const request = { requestId: c.get('requestId'), trace: c.get('trace') };
+    c.set('deps', forRequest(deps, { request }));
     await next();
   });
-  app.use('*', requestId());
   app.use('*', requestLog());
   if (options.compress) app.use('*', options.compress);
+  // Inside the log line (it reads the request's event) and the compression (it reads JSON answers).
+  if (deps.config.METRICS_ENABLED) app.use('*', countRequests());
   app.use('*', securityHeaders([docsPagePath]));
   app.use('*', corsPolicy(deps.config.CORS_ORIGINS));
   const defaultBodyLimit = bodyLimit(deps.config.MAX_BODY_BYTES);
@@ -88,8 +96,12 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
   const withWebhooks = probed.route('/', webhooksRoutes).route('/', signedFileRoutes);
   // The credential reads and each route's own prefetches leave with the general rate limit's
   // check, in one Redis round trip: they are issued in the same tick, right before it.
+  // An Idempotency-Key's request is described first: reading and hashing its body is the one wait,
+  // and no command of the round trip is issued before it.
+  app.use('*', describeIdempotentRequest());
   app.use('*', prefetchTokenRevocation());
   app.use('*', prefetchApiKey());
+  app.use('*', prefetchIdempotencyClaim());
   for (const { path, handler } of [...authPrefetches, ...usersPrefetches, ...productsPrefetches])
     app.use(path, handler);
   app.use('*', rateLimit('general'));
@@ -104,7 +116,8 @@ export function createApp(deps: SharedDeps, options: AppOptions = {}) {
     .route('/', filesRoutes)
     .route('/', apiKeysRoutes)
     .route('/', partnersRoutes)
-    .route('/', jobsRoutes);
+    .route('/', jobsRoutes)
+    .route('/', metricsRoutes);
   registerDocs(app);
 
   app.onError(handleErrors(mediaTypeIndex(() => app.openAPIRegistry.definitions)));

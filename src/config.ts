@@ -194,6 +194,19 @@ export const configSchema = z.object({
   STORAGE_QUOTA_BYTES: positiveInt.default(100 * 1024 * 1024),
   /** The web app the emails link to (`/verify-email?token=…`, `/reset-password?token=…`). */
   PUBLIC_APP_URL: httpOrigin.prefault('http://127.0.0.1:8787'),
+  /**
+   * "false" stops counting requests into the metrics (one pipelined Redis request after each
+   * response); GET /metrics still answers, with the totals as they were.
+   */
+  METRICS_ENABLED: z
+    .enum(['true', 'false'], 'expected "true" or "false"')
+    .transform((value) => value === 'true')
+    .prefault('true'),
+  /** The metrics' Redis keys start with this: deployments sharing a database keep theirs apart. */
+  METRICS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]+$/, 'expected letters, digits, ":", ".", "_" or "-"')
+    .default('metrics:api'),
 });
 
 const s3Variables = [

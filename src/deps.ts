@@ -13,6 +13,8 @@
 import type { Config } from './config.ts';
 import { createJobStateStore, type JobStateStore } from './jobs/job-state.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { type RequestIdentity, requestLogger } from './lib/request-env.ts';
+import type { TraceContext } from './lib/trace-context.ts';
 import { type AccessTokens, createAccessTokens } from './modules/auth/access-tokens.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import { createDatabase, type Database } from './platform/database.ts';
@@ -54,21 +56,36 @@ export interface Backends {
   jobState: JobStateStore;
 }
 
-export interface Deps extends SharedDeps, Backends {}
+export interface Deps extends SharedDeps, Backends {
+  /**
+   * The trace of the request served: every job it prepares carries it, so the job's delivery
+   * continues it. Absent outside a request (tools, tests).
+   */
+  trace?: TraceContext;
+}
 
 export interface BackendOptions {
   /** How long one database request may take (DATABASE_TIMEOUT_MS unless given). */
   databaseTimeoutMs?: number;
+  /** The request served: the logger names it on every line, and `trace` is its trace. */
+  request?: RequestIdentity;
 }
 
 /**
- * The Deps of one request: the shared parts as they are, with backend clients of its own. Each
- * client is built when the request first uses it: a read answered from the cache never builds a
- * database client, whose drizzle set-up is the dearest of them.
+ * The Deps of one request: the shared parts as they are (but the logger, bound to the request),
+ * with backend clients of its own. Each client is built when the request first uses it: a read
+ * answered from the cache never builds a database client, whose drizzle set-up is the dearest of
+ * them. Deps built again from a request's own (a job's longer database timeout) keep its logger
+ * and trace.
  */
-export function forRequest(shared: SharedDeps, options: BackendOptions = {}): Deps {
+export function forRequest(
+  shared: SharedDeps & Pick<Deps, 'trace'>,
+  options: BackendOptions = {},
+): Deps {
   // Named, not spread: spreading the Deps of another request would build all its clients.
-  const { config, clock, logger, tokens, blockedClients, storage } = shared;
+  const { config, clock, tokens, blockedClients, storage } = shared;
+  const { request } = options;
+  const logger = request === undefined ? shared.logger : requestLogger(shared.logger, request);
   let db: Database | undefined;
   let redis: Redis | undefined;
   let rateLimits: RateLimitPolicies | undefined;
@@ -81,6 +98,7 @@ export function forRequest(shared: SharedDeps, options: BackendOptions = {}): De
     tokens,
     blockedClients,
     storage,
+    trace: request?.trace ?? shared.trace,
     get db() {
       db ??= createDatabase(config.TURSO_DATABASE_URL, config.TURSO_AUTH_TOKEN, {
         timeoutMs: options.databaseTimeoutMs ?? config.DATABASE_TIMEOUT_MS,

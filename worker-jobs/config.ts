@@ -28,6 +28,14 @@ const workerConfigSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   /** How long a readiness probe waits for each backend. */
   HEALTH_TIMEOUT_MS: positiveInt.default(3_000),
+  METRICS_ENABLED: configSchema.shape.METRICS_ENABLED,
+  /** Apart from the edge's (`metrics:api`): each app's GET /metrics shows its own requests. */
+  METRICS_PREFIX: configSchema.shape.METRICS_PREFIX.unwrap().default('metrics:worker'),
+  /**
+   * When set, GET /metrics asks for `Authorization: Bearer <token>`; unset, it answers anyone who
+   * reaches the worker, which is meant to sit on a private network.
+   */
+  METRICS_TOKEN: z.string().min(16).optional(),
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

@@ -162,7 +162,8 @@ export const apiKeyUsage = sqliteTable(
 /** Who changed what, written in the same transaction as the change. */
 /** Who did what, for an audit row written with the change it records. */
 export interface AuditEntry {
-  actorId: string;
+  /** Null for a change made outside the API, by the admin CLI (src/entries/admin.ts). */
+  actorId: string | null;
   action: string;
   changes?: Record<string, unknown>;
 }

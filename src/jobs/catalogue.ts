@@ -175,8 +175,9 @@ export function jobTypesOn(runsOn: JobDefinition['runsOn']): JobType[] {
 
 /**
  * What QStash delivers as the body of every job: our own job id (stable across QStash retries,
- * outbox re-publishes and DLQ requeues, unlike QStash's message id), the type, and the payload.
- * Scheduled deliveries carry no id: each firing is keyed by its Upstash-Message-Id instead.
+ * outbox re-publishes and DLQ requeues, unlike QStash's message id), the type, the payload, and
+ * the trace it belongs to. Scheduled deliveries carry no id: each firing is keyed by its
+ * Upstash-Message-Id instead.
  */
 export const jobMessageSchema = z.object({
   id: z.string().min(1).max(200).optional(),
@@ -185,6 +186,12 @@ export const jobMessageSchema = z.object({
   /** The user the job belongs to: who may read its status at GET /v1/jobs/{id}. */
   ownerId: z.uuid().optional(),
   createdAt: z.iso.datetime().optional(),
+  /**
+   * The W3C traceparent of the request that prepared the job, which QStash also forwards as a
+   * header: kept here so a job published long after (by the outbox sweep, or requeued from the
+   * DLQ) still continues that trace.
+   */
+  traceparent: z.string().max(256).optional(),
 });
 
 export type JobMessage = z.infer<typeof jobMessageSchema>;

@@ -63,6 +63,7 @@ const failureCallbackHandler: RouteHandler<typeof failureCallbackRoute, AppEnv> 
     },
     verifiedDelivery(c).body,
   );
+  c.get('event').deadJob = deadJob.type;
   return ok(c, { id: deadJob.id, type: deadJob.type }, 200);
 };
 

@@ -2,9 +2,8 @@
 // becomes one job per handler, staged in the outbox in the same batch as the change it reports and
 // published after the commit. The job id joins the event's id and the handler's type, so a staged
 // job published twice (by the request and by the sweep) still runs each handler once.
-import type { Clock } from '../platform/clock.ts';
 import type { JobType } from './catalogue.ts';
-import { type PreparedJob, prepareJob } from './enqueue.ts';
+import { type JobOrigin, type PreparedJob, prepareJob } from './enqueue.ts';
 
 export type DomainEventName = 'user.registered' | 'user.password-changed' | 'user.email-verified';
 
@@ -24,19 +23,19 @@ export const domainEventHandlers: Record<DomainEventName, readonly EventHandler[
 };
 
 /** The jobs that carry one event to each of its handlers, ready to stage with the change. */
-export function domainEventJobs(clock: Clock, event: DomainEvent): PreparedJob[] {
+export function domainEventJobs(origin: JobOrigin, event: DomainEvent): PreparedJob[] {
   const eventId = crypto.randomUUID();
-  const occurredAt = clock.now().toISOString();
+  const occurredAt = origin.clock.now().toISOString();
   return domainEventHandlers[event.event].map((type) => {
     const options = { id: `${eventId}:${type}`, ownerId: event.userId };
     if (type === 'audit.record') {
       return prepareJob(
-        clock,
+        origin,
         type,
         { eventId, event: event.event, userId: event.userId, occurredAt },
         options,
       );
     }
-    return prepareJob(clock, type, { to: event.email, name: event.name }, options);
+    return prepareJob(origin, type, { to: event.email, name: event.name }, options);
   });
 }

@@ -1,10 +1,13 @@
 // The one way to start a job: now, after a delay, or at a time, with the type's retries and retry
 // delay, a priority, a deduplication id and the failure callback that records dead jobs. A job
 // that must follow a database write is staged in the outbox instead (outbox.ts) and published by
-// the same code after the commit.
+// the same code after the commit. A job prepared within a request keeps that request's
+// traceparent in its message, whenever it is published, and QStash hands it to the delivery (and
+// to the failure callback) as a header: the job continues the trace of what caused it.
 import type { Config } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { formatTraceparent, type TraceContext, traceparentHeader } from '../lib/trace-context.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { PublishOptions, Queue } from '../platform/queue.ts';
 import {
@@ -45,9 +48,15 @@ export interface PreparedJob {
   notBefore?: number;
 }
 
-/** Validates the payload and fixes the job's id and delivery time. */
+/** Where a job is prepared: the clock, and the trace of the request preparing it, if any. */
+export interface JobOrigin {
+  clock: Clock;
+  trace?: TraceContext;
+}
+
+/** Validates the payload and fixes the job's id, delivery time and trace. */
 export function prepareJob<T extends JobType>(
-  clock: Clock,
+  origin: JobOrigin,
   type: T,
   payload: JobPayload<T>,
   options: EnqueueOptions = {},
@@ -58,7 +67,7 @@ export function prepareJob<T extends JobType>(
       details: { fields: parsed.error.issues.map((issue) => issue.path.join('.')) },
     });
   }
-  const nowMs = clock.now().getTime();
+  const nowMs = origin.clock.now().getTime();
   let notBefore: number | undefined;
   if (options.runAt !== undefined) {
     if (Number.isNaN(options.runAt.getTime())) {
@@ -86,6 +95,7 @@ export function prepareJob<T extends JobType>(
       payload: parsed.data,
       ...(options.ownerId !== undefined && { ownerId: options.ownerId }),
       createdAt: new Date(nowMs).toISOString(),
+      ...(origin.trace !== undefined && { traceparent: formatTraceparent(origin.trace) }),
     },
     priority: options.priority ?? jobDefinitions[type].priority,
     ...(notBefore !== undefined && { notBefore }),
@@ -126,13 +136,15 @@ export function publishRequest(
     flowControl: flowControlOf(job.priority),
     failureCallback: failureCallbackUrl(config),
     ...(job.notBefore !== undefined && { notBefore: job.notBefore }),
+    ...(job.message.traceparent !== undefined && {
+      headers: { [traceparentHeader]: job.message.traceparent },
+    }),
   };
 }
 
-export interface EnqueueDeps {
+export interface EnqueueDeps extends JobOrigin {
   config: DeliveryConfig;
   queue: Queue;
-  clock: Clock;
   jobState: JobStateStore;
   logger: Logger;
 }
@@ -191,7 +203,7 @@ export async function enqueueJob<T extends JobType>(
   payload: JobPayload<T>,
   options: EnqueueOptions = {},
 ): Promise<{ jobId: string; messageId: string }> {
-  const job = prepareJob(deps.clock, type, payload, options);
+  const job = prepareJob(deps, type, payload, options);
   const [{ messageId }] = await Promise.all([
     deps.queue.publish(publishRequest(deps.config, job)),
     markPending(deps, [job]),

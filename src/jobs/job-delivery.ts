@@ -5,7 +5,9 @@
 // QStash moves it to the DLQ at once instead of retrying. 429 with Retry-After: another delivery
 // holds the job. 503: a transient failure, retried with the type's backoff.
 import { AppError } from '../lib/errors.ts';
+import { loggableMessage } from '../lib/loggable-errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { TraceContext } from '../lib/trace-context.ts';
 import {
   type JobMessage,
   type JobPayload,
@@ -32,6 +34,10 @@ export interface JobContext<T extends JobType> {
   attempt: number;
   /** Records progress (0–100) for GET /v1/jobs/{id}. */
   progress(percent: number): Promise<void>;
+  /** The delivery's logger: its lines name the delivery's request and trace. */
+  logger: Logger;
+  /** The trace the delivery continues, for the requests the job makes. */
+  trace?: TraceContext;
 }
 
 export type JobHandler<T extends JobType> = (job: JobContext<T>) => Promise<unknown>;
@@ -39,7 +45,10 @@ export type JobHandlers = { [T in JobType]?: JobHandler<T> };
 
 export interface JobRuntime {
   jobState: JobStateStore;
+  /** The delivery's request's logger, bound to its ids. */
   logger: Logger;
+  /** The delivery's request's trace. */
+  trace?: TraceContext;
   /** How long a delivery holds a job before another may take it over. */
   leaseMs?: number;
 }
@@ -57,7 +66,7 @@ const defaultLeaseMs = 5 * 60_000;
 export const nonRetryable = { 'Upstash-NonRetryable-Error': 'true' };
 
 function errorText(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  return loggableMessage(error).slice(0, 500);
 }
 
 /** The JSON in `text`, or undefined when it is none. */
@@ -149,6 +158,8 @@ export async function runJobDelivery(
       messageId,
       attempt: claim.attempts,
       progress: (percent) => runtime.jobState.progress(key, type, percent),
+      logger: runtime.logger,
+      trace: runtime.trace,
     });
   } catch (error) {
     if (error instanceof PermanentJobError) {

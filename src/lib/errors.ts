@@ -87,6 +87,18 @@ const catalogue = {
   SIGNATURE_WRONG_ISSUER: [401, 'a QStash signature not issued by QStash'],
   SIGNATURE_EXPIRED: [401, 'a signature older than its tolerance'],
   SIGNATURE_REPLAYED: [401, 'a signature already accepted once'],
+  IDEMPOTENCY_KEY_INVALID: [
+    400,
+    'an `Idempotency-Key` that is empty, over 255 characters or not printable ASCII',
+  ],
+  IDEMPOTENCY_KEY_REUSED: [
+    422,
+    'an `Idempotency-Key` this caller already used, within 24 hours, for another method, path, query or body',
+  ],
+  IDEMPOTENCY_REQUEST_IN_PROGRESS: [
+    409,
+    'the first request with this `Idempotency-Key` was still running after a 5 s wait; `Retry-After`',
+  ],
   JOB_PAYLOAD_INVALID: [
     489,
     'a job delivery whose payload its type refuses: dead-lettered, not retried',

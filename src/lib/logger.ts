@@ -11,15 +11,26 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /**
+   * A logger whose every line also carries `fields`: a request's, so whatever is logged while
+   * serving it names its request and trace. A line's own fields win over them.
+   */
+  child(fields: LogFields): Logger;
 }
 
 export function createLogger(
   minimum: LogLevel,
   write: (line: string) => void = (line) => console.log(line),
 ): Logger {
+  return boundLogger(minimum, write, {});
+}
+
+function boundLogger(minimum: LogLevel, write: (line: string) => void, bound: LogFields): Logger {
   const log = (level: LogLevel, message: string, fields: LogFields = {}) => {
     if (rank[level] < rank[minimum]) return;
-    write(JSON.stringify({ level, msg: message, time: new Date().toISOString(), ...fields }));
+    write(
+      JSON.stringify({ level, msg: message, time: new Date().toISOString(), ...bound, ...fields }),
+    );
   };
   return {
     log,
@@ -27,5 +38,6 @@ export function createLogger(
     info: (message, fields) => log('info', message, fields),
     warn: (message, fields) => log('warn', message, fields),
     error: (message, fields) => log('error', message, fields),
+    child: (fields) => boundLogger(minimum, write, { ...bound, ...fields }),
   };
 }

@@ -2,6 +2,7 @@
 // which keeps the isolate alive for it; Node and Deno keep running it anyway. Either way a
 // failure is logged, never thrown at a request that has already been answered.
 import type { Context, ExecutionContext } from 'hono';
+import { loggableMessage } from './loggable-errors.ts';
 import type { RequestEnv } from './request-env.ts';
 
 function executionContextOf(c: Context): ExecutionContext | undefined {
@@ -18,16 +19,12 @@ export function waitUntil<E extends RequestEnv>(
   task: string,
   work: Promise<unknown>,
 ): void {
+  // The request's logger: the line names the request and its trace.
   const { logger } = c.get('deps');
-  const requestId = c.get('requestId');
   const settled = work.then(
     () => undefined,
     (error: unknown) => {
-      logger.warn('background task failed', {
-        requestId,
-        task,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      logger.warn('background task failed', { task, error: loggableMessage(error) });
     },
   );
   executionContextOf(c)?.waitUntil(settled);

@@ -5,6 +5,7 @@ import type { Context, Env, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { errorResponse } from '../lib/envelope.ts';
 import { AppError, type ErrorCode } from '../lib/errors.ts';
+import { loggableMessage, loggableStack } from '../lib/loggable-errors.ts';
 import type { RequestEnv } from '../lib/request-env.ts';
 import { faultyBackend } from '../platform/backend-faults.ts';
 
@@ -46,7 +47,7 @@ function fromHttpException(
   return new AppError(code, error.message || code.toLowerCase().replaceAll('_', ' '));
 }
 
-const errorLine = (error: Error) => `${error.name}: ${error.message}`;
+const errorLine = (error: Error) => `${error.name}: ${loggableMessage(error)}`;
 
 /** What the log line says of an AppError the server answered 5xx for: its code and its cause. */
 function serverFault(error: AppError): { code: string; cause: string } {
@@ -88,8 +89,8 @@ function unexpected(error: Error, event: { error?: unknown }): AppError {
   }
   event.error = {
     name: error.name,
-    message: error.message,
-    stack: error.stack,
+    message: loggableMessage(error),
+    stack: loggableStack(error),
   };
   return new AppError('INTERNAL_ERROR', 'Internal server error');
 }

@@ -54,9 +54,21 @@ export const securityHeaders = (docsPaths: readonly string[]) => {
 
 // X-CSRF-Token: cookie-mode pages on an allowed origin repeat their CSRF token
 // (src/modules/auth/csrf.ts).
-const allowHeaders = ['Content-Type', 'Authorization', 'X-Request-Id', 'X-API-Key', 'X-CSRF-Token'];
+// Idempotency-Key: a retried create answers as the first did (src/middleware/idempotency.ts);
+// traceparent: a browser's trace continues through the API and its jobs.
+const allowHeaders = [
+  'Content-Type',
+  'Authorization',
+  'X-Request-Id',
+  'X-API-Key',
+  'X-CSRF-Token',
+  'Idempotency-Key',
+  'traceparent',
+];
 const exposeHeaders = [
   'X-Request-Id',
+  'traceparent',
+  'Idempotent-Replayed',
   'RateLimit-Limit',
   'RateLimit-Remaining',
   'RateLimit-Reset',

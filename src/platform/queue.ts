@@ -50,6 +50,8 @@ export interface PublishOptions {
   flowControl?: { key: string; parallelism: number };
   /** Where QStash posts the outcome once the last retry failed (and the message went to the DLQ). */
   failureCallback?: string;
+  /** Headers QStash sends with each delivery, and with the failure callback (a traceparent). */
+  headers?: Record<string, string>;
 }
 
 export interface Queue {
@@ -66,6 +68,18 @@ export interface Queue {
   deleteFromDlq(dlqId: string): Promise<void>;
 }
 
+/**
+ * What QStash is to forward: the client prefixes plain headers with Upstash-Forward- (for the
+ * delivery); the failure callback's are named Upstash-Failure-Callback-Forward-.
+ */
+function forwardedHeaders(headers: Record<string, string>): Record<string, string> {
+  const forwarded = { ...headers };
+  for (const [name, value] of Object.entries(headers)) {
+    forwarded[`Upstash-Failure-Callback-Forward-${name}`] = value;
+  }
+  return forwarded;
+}
+
 /** A message as the client takes it: JSON body, QStash's delivery options. */
 function messageOf(options: PublishOptions) {
   return {
@@ -78,6 +92,7 @@ function messageOf(options: PublishOptions) {
     ...(options.retryDelay !== undefined && { retryDelay: options.retryDelay }),
     ...(options.flowControl !== undefined && { flowControl: options.flowControl }),
     ...(options.failureCallback !== undefined && { failureCallback: options.failureCallback }),
+    ...(options.headers !== undefined && { headers: forwardedHeaders(options.headers) }),
   };
 }
 

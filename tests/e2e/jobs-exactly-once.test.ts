@@ -44,7 +44,7 @@ describe('1,000 jobs through injected failures and duplicates', () => {
       const published = await Promise.all(
         recipients.slice(start, start + waveSize).map((to, offset) => {
           const job = prepareJob(
-            systemClock,
+            { clock: systemClock },
             'email.welcome',
             { to, name: `Bulk Reader ${start + offset}` },
             { id: `bulk-${run}-${start + offset}` },

@@ -142,7 +142,7 @@ const publishConfig = () => ({ JOBS_BASE_URL: system.workerUrl, API_PUBLIC_URL: 
 /** Publishes partner.broadcast to the broker as the outbox would, under the given job id. */
 async function broadcast(payload: JobPayload<'partner.broadcast'>, jobId = crypto.randomUUID()) {
   const queue = createQueue({ QSTASH_URL: system.broker.url, QSTASH_TOKEN: system.broker.token });
-  const job = prepareJob(systemClock, 'partner.broadcast', payload, { id: jobId });
+  const job = prepareJob({ clock: systemClock }, 'partner.broadcast', payload, { id: jobId });
   await queue.publish(publishRequest(publishConfig(), job));
   return job.id;
 }

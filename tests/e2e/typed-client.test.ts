@@ -40,7 +40,7 @@ afterAll(async () => {
 
 it('registers, reads the profile and updates it through the typed client', async () => {
   const account = newAccount('typed-client');
-  const registered = await api.v1.auth.register.$post({ json: account, query: {} });
+  const registered = await api.v1.auth.register.$post({ json: account, query: {}, header: {} });
   expect(registered.status).toBe(201);
   if (registered.status !== 201) return;
   const { user, session } = (await registered.json()).data;

@@ -31,6 +31,9 @@ export function offlineDeps(overrides: Record<string, string> = {}): {
     // Redis answers into 503s and cache misses; the tests of that behaviour set their own.
     RATE_LIMIT_TIMEOUT_MS: '10000',
     CACHE_TIMEOUT_MS: '10000',
+    // Metrics add a Redis request after each answer: tests that count requests count without it,
+    // and the metrics tests turn it on.
+    METRICS_ENABLED: 'false',
     ...overrides,
   });
   const logLines: LogFields[] = [];

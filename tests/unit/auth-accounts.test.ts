@@ -70,6 +70,8 @@ describe('POST /v1/auth/register', () => {
         name: account.name,
         link: expect.stringMatching(/^https:\/\/app\.example\.com\/verify-email\?token=[\w-]{43}$/),
       },
+      // The registration's trace, which the email's delivery continues.
+      traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
     });
 
     const { rows } = await auth.db.execute({

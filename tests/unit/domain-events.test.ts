@@ -33,7 +33,10 @@ const user = {
 
 describe('domainEventJobs', () => {
   it('fans each event out to its handlers, one job per handler under one event id', () => {
-    const registered = domainEventJobs(fixedClock, { event: 'user.registered', ...user });
+    const registered = domainEventJobs(
+      { clock: fixedClock },
+      { event: 'user.registered', ...user },
+    );
     expect(registered.map((job) => job.type)).toEqual(['email.welcome', 'audit.record']);
     const [welcome, audit] = registered;
     if (welcome === undefined || audit === undefined) throw new Error('two jobs expected');
@@ -52,12 +55,18 @@ describe('domainEventJobs', () => {
       occurredAt: '2026-11-02T10:00:00.000Z',
     });
 
-    const changed = domainEventJobs(fixedClock, { event: 'user.password-changed', ...user });
+    const changed = domainEventJobs(
+      { clock: fixedClock },
+      { event: 'user.password-changed', ...user },
+    );
     expect(changed.map((job) => job.type)).toEqual(['email.password-changed', 'audit.record']);
-    const verified = domainEventJobs(fixedClock, { event: 'user.email-verified', ...user });
+    const verified = domainEventJobs(
+      { clock: fixedClock },
+      { event: 'user.email-verified', ...user },
+    );
     expect(verified.map((job) => job.type)).toEqual(['audit.record']);
     // A new event each time: its handlers run again, unlike a repeated delivery of the same one.
-    const again = domainEventJobs(fixedClock, { event: 'user.email-verified', ...user });
+    const again = domainEventJobs({ clock: fixedClock }, { event: 'user.email-verified', ...user });
     expect(again[0]?.id).not.toBe(verified[0]?.id);
   });
 });
@@ -223,7 +232,7 @@ describe('jobs staged with the change, QStash unreachable', () => {
     const accounts = createAuthRepository(api.deps.db);
     const event = { event: 'user.email-verified', userId: account.id } as const;
     const jobsFor = () =>
-      domainEventJobs(api.deps.clock, { ...event, email: account.email, name: account.name });
+      domainEventJobs(api.deps, { ...event, email: account.email, name: account.name });
     const before = (await stagedFor(account.id)).length;
 
     expect(await accounts.confirmEmail(tokenId, account.id, new Date(), jobsFor())).toMatchObject({

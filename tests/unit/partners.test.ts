@@ -508,6 +508,7 @@ describe('the partner.notify handler', () => {
       messageId: `msg_${crypto.randomUUID()}`,
       attempt: 1,
       progress: async () => {},
+      logger: on.logger,
     });
 
   /** A partner subscribed to product.created at `path` on the local receiver. */

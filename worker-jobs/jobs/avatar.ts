@@ -1,10 +1,12 @@
 // image.avatar: fetch the uploaded image, make it the 400x400 JPEG avatar (cropped to cover,
 // quality 80, no metadata: EXIF can hold a location), and PUT it where the payload says. An input
 // that is not an image, too large, or refused for good by either side goes to the DLQ; a timeout
-// or a 5xx is retried.
+// or a 5xx is retried. Both transfers carry the delivery's traceparent, so the edge's lines for
+// them join the trace of the upload.
 import sharp from 'sharp';
 import type { JobContext } from '../../src/jobs/job-delivery.ts';
 import { PermanentJobError } from '../../src/jobs/job-delivery.ts';
+import { formatTraceparent, traceparentHeader } from '../../src/lib/trace-context.ts';
 
 export const avatarSize = 400;
 const maxSourceBytes = 10 * 1024 * 1024;
@@ -18,8 +20,8 @@ function failure(what: string, response: Response): Error {
   return permanent ? new PermanentJobError(message) : new Error(message);
 }
 
-async function download(url: string): Promise<Uint8Array> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(transferTimeoutMs) });
+async function download(url: string, headers: Record<string, string>): Promise<Uint8Array> {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(transferTimeoutMs) });
   if (!response.ok) {
     await response.body?.cancel();
     throw failure('the image source', response);
@@ -55,13 +57,15 @@ async function toAvatar(image: Uint8Array): Promise<Buffer> {
 }
 
 export async function avatarJob(job: JobContext<'image.avatar'>) {
-  const source = await download(job.payload.sourceUrl);
+  const traced: Record<string, string> =
+    job.trace === undefined ? {} : { [traceparentHeader]: formatTraceparent(job.trace) };
+  const source = await download(job.payload.sourceUrl, traced);
   await job.progress(10);
   const avatar = await toAvatar(source);
   await job.progress(50);
   const response = await fetch(job.payload.targetUrl, {
     method: 'PUT',
-    headers: { 'content-type': 'image/jpeg' },
+    headers: { ...traced, 'content-type': 'image/jpeg' },
     body: new Uint8Array(avatar),
     signal: AbortSignal.timeout(transferTimeoutMs),
   });

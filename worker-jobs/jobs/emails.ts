@@ -1,6 +1,8 @@
 // The email jobs: render the type's template and send it. A message's id comes from the job key,
 // so if a send succeeded but its completion was never recorded, the retried copy carries the same
-// Message-ID and the receiving side can tell it is one message.
+// Message-ID and the receiving side can tell it is one message. Each message sent is logged on the
+// delivery's logger, so its line carries the trace of the request that asked for the email; the
+// line names the job, never the recipient or the link.
 import type { JobContext, JobHandlers } from '../../src/jobs/job-delivery.ts';
 import { type Mailer, messageIdOf } from '../mailer.ts';
 import type { RenderedEmail } from '../templates/html.ts';
@@ -30,6 +32,7 @@ function sender<T extends EmailType>(
   return async (job: JobContext<T>) => {
     const messageId = messageIdOf(job.key);
     await mailer.send({ to: job.payload.to, messageId, ...render(job.payload) });
+    job.logger.info('email sent', { key: job.key, type: job.type, messageId });
     return { messageId };
   };
 }

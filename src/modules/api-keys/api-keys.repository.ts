@@ -1,6 +1,6 @@
 // SQL for API keys. Only the authentication look-up reads a key's hash, and it hands back the
 // owner's state in the same query; no other query selects the hash.
-import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { apiKeys, apiKeyUsage, type UserRole, users } from '../../db/schema.ts';
 import { offsetOf, type PageRequest } from '../../lib/pagination.ts';
 import type { Database } from '../../platform/database.ts';
@@ -15,6 +15,12 @@ export interface ApiKeyRow {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+}
+
+/** A key with its owner: the admin CLI lists every user's keys. */
+export interface ApiKeyWithOwnerRow extends ApiKeyRow {
+  ownerId: string;
+  ownerEmail: string;
 }
 
 export interface NewApiKey {
@@ -55,8 +61,15 @@ export interface ApiKeysRepository {
     userId: string,
     page: PageRequest<ApiKeySortColumn>,
   ): Promise<{ rows: ApiKeyRow[]; total: number }>;
+  /** One page of every user's keys, or of one user's, revoked and expired ones included. */
+  listAll(
+    filter: { userId?: string },
+    page: PageRequest<ApiKeySortColumn>,
+  ): Promise<{ rows: ApiKeyWithOwnerRow[]; total: number }>;
   /** Revokes the owner's key; a key revoked before keeps its first revocation time. */
   revoke(userId: string, id: string, at: Date): Promise<ApiKeyRow | undefined>;
+  /** Revokes a key whoever owns it, as `revoke` does. */
+  revokeAny(id: string, at: Date): Promise<ApiKeyRow | undefined>;
   findForAuthentication(keyHash: string): Promise<ApiKeyAuthRow | undefined>;
   /** The usage row and the key's lastUsedAt, in one batch. */
   recordUse(use: ApiKeyUse): Promise<void>;
@@ -80,6 +93,15 @@ const sortColumns = {
 } as const;
 
 export function createApiKeysRepository(db: Database): ApiKeysRepository {
+  const revokeWhere = async (where: SQL | undefined, at: Date) => {
+    const [row] = await db
+      .update(apiKeys)
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${at.getTime()})` })
+      .where(where)
+      .returning(rowColumns);
+    return row;
+  };
+
   return {
     async insert(key) {
       const [row] = await db.insert(apiKeys).values(key).returning(rowColumns);
@@ -104,13 +126,29 @@ export function createApiKeysRepository(db: Database): ApiKeysRepository {
       return { rows, total: counted?.total ?? 0 };
     },
 
-    async revoke(userId, id, at) {
-      const [row] = await db
-        .update(apiKeys)
-        .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${at.getTime()})` })
-        .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
-        .returning(rowColumns);
-      return row;
+    async listAll({ userId }, page) {
+      const direction = page.sortOrder === 'asc' ? asc : desc;
+      const owned = userId === undefined ? undefined : eq(apiKeys.userId, userId);
+      const [rows, [counted]] = await db.batch([
+        db
+          .select({ ...rowColumns, ownerId: apiKeys.userId, ownerEmail: users.email })
+          .from(apiKeys)
+          .innerJoin(users, eq(users.id, apiKeys.userId))
+          .where(owned)
+          .orderBy(direction(sortColumns[page.sortBy]), direction(apiKeys.id))
+          .limit(page.limit)
+          .offset(offsetOf(page)),
+        db.select({ total: count() }).from(apiKeys).where(owned),
+      ]);
+      return { rows, total: counted?.total ?? 0 };
+    },
+
+    revoke(userId, id, at) {
+      return revokeWhere(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)), at);
+    },
+
+    revokeAny(id, at) {
+      return revokeWhere(eq(apiKeys.id, id), at);
     },
 
     async findForAuthentication(keyHash) {

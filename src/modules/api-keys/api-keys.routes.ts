@@ -8,6 +8,11 @@ import {
 } from '../../lib/envelope.ts';
 import { sessionOnly } from '../../lib/openapi-security.ts';
 import {
+  idempotency,
+  idempotencyKeyHeaders,
+  withIdempotencyRefusals,
+} from '../../middleware/idempotency.ts';
+import {
   requireAuth,
   requirePermission,
   requireSession,
@@ -56,11 +61,12 @@ export const createApiKeyRoute = createRoute({
     'Creates a key for the signed-in user with the given scopes and optional expiry. The key is ' +
     'in this response only; the server keeps its SHA-256. Send it as `X-API-Key`.',
   security: sessionOnly,
-  middleware: [...keyManagement],
+  middleware: [...keyManagement, idempotency()],
   request: {
+    headers: idempotencyKeyHeaders,
     body: { required: true, content: { 'application/json': { schema: createApiKeyBodySchema } } },
   },
-  responses: {
+  responses: withIdempotencyRefusals({
     201: {
       description: 'The new key, with the key itself.',
       content: { 'application/json': { schema: successEnvelopeSchema(createdApiKeySchema) } },
@@ -74,7 +80,7 @@ export const createApiKeyRoute = createRoute({
       description: 'An unknown scope, a past or too distant expiry (VALIDATION_FAILED).',
       content: errorContent,
     },
-  },
+  }),
 });
 
 export const listApiKeysRoute = createRoute({

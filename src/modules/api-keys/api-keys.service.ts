@@ -120,18 +120,42 @@ export async function listApiKeys(
   return { items: rows.map(toApiKeyView), pagination: paginationOf(page, total) };
 }
 
+/** Every user's keys, or one user's, each with its owner: for the admin CLI. */
+export async function listAllApiKeys(
+  deps: ApiKeysServiceDeps,
+  filter: { userId?: string },
+  page: PageRequest<ApiKeySortColumn>,
+) {
+  const { rows, total } = await deps.apiKeys.listAll(filter, page);
+  return {
+    items: rows.map((row) => ({
+      ...toApiKeyView(row),
+      owner: { id: row.ownerId, email: row.ownerEmail },
+    })),
+    pagination: paginationOf(page, total),
+  };
+}
+
 /** Another user's key answers exactly like one that does not exist: ids do not leak. */
 export async function revokeApiKey(
   deps: ApiKeysServiceDeps,
   ownerId: string,
   id: string,
 ): Promise<ApiKeyView> {
-  const row = await deps.apiKeys.revoke(ownerId, id, deps.clock.now());
+  return revoked(deps, await deps.apiKeys.revoke(ownerId, id, deps.clock.now()));
+}
+
+/** Any user's key: the admin CLI's revocation. */
+export async function revokeAnyApiKey(deps: ApiKeysServiceDeps, id: string): Promise<ApiKeyView> {
+  return revoked(deps, await deps.apiKeys.revokeAny(id, deps.clock.now()));
+}
+
+async function revoked(deps: ApiKeysServiceDeps, row: ApiKeyRow | undefined): Promise<ApiKeyView> {
   if (row === undefined) throw new AppError('NOT_FOUND', 'API key not found');
   // Awaited and required: the key must stop working before the owner is told it has. Should the
   // invalidation fail, the cached record would authenticate for up to recordTtlSeconds more, so
-  // the owner hears 503, not 200. The revocation stays in the database, and repeating the DELETE
-  // (revoke keeps the first revokedAt) retries the invalidation.
+  // the owner hears 503, not 200. The revocation stays in the database, and repeating it (revoke
+  // keeps the first revokedAt) retries the invalidation.
   try {
     await forgetApiKeyRecords(deps.cache, { required: true });
   } catch (error) {

@@ -16,7 +16,7 @@ const pageOf: Record<AccountEmailType, string> = {
  * repeated publish never sends the same email twice.
  */
 export function accountEmailJob(
-  deps: Pick<Deps, 'config' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'clock' | 'trace'>,
   type: AccountEmailType,
   user: { id: string; email: string; name: string },
   token: { id: string; token: string },
@@ -24,7 +24,7 @@ export function accountEmailJob(
   const link = new URL(`${deps.config.PUBLIC_APP_URL}${pageOf[type]}`);
   link.searchParams.set('token', token.token);
   return prepareJob(
-    deps.clock,
+    deps,
     type,
     { to: user.email, name: user.name, link: link.href },
     { id: `${type}-${token.id}`, ownerId: user.id },

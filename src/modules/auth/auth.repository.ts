@@ -6,6 +6,8 @@
 // does.
 import { and, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import {
+  type AuditEntry,
+  auditLogs,
   type OneTimeTokenPurpose,
   oneTimeTokens,
   passwordHistory,
@@ -34,6 +36,14 @@ export interface NewAccount {
   session: NewRefreshToken;
 }
 
+export interface NewAdministrator {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  at: Date;
+}
+
 export interface IssuedToken {
   id: string;
   userId: string;
@@ -47,6 +57,11 @@ export interface IssuedToken {
 export interface AuthRepository {
   /** Inserts the user, its first history row and its verification token; false if the email is taken. */
   createAccount(account: NewAccount): Promise<boolean>;
+  /**
+   * Inserts an administrator whose email counts as verified, its first history row and its audit
+   * row; false if the email is taken.
+   */
+  createAdministrator(account: NewAdministrator, audit: AuditEntry): Promise<boolean>;
   /** An active user by (lower-cased) email, with the password hash. */
   findActiveByEmail(email: string): Promise<UserRow | undefined>;
   findActiveById(id: string): Promise<UserRow | undefined>;
@@ -157,6 +172,37 @@ export function createAuthRepository(db: Database): AuthRepository {
           }),
           db.insert(refreshTokens).values(account.session),
           ...account.jobs.map((job) => stageJob(db, job)),
+        ]);
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+
+    async createAdministrator(account, audit) {
+      try {
+        await db.batch([
+          db.insert(users).values({
+            id: account.id,
+            email: account.email,
+            name: account.name,
+            role: 'admin',
+            passwordHash: account.passwordHash,
+            passwordChangedAt: account.at,
+            emailVerifiedAt: account.at,
+            createdAt: account.at,
+            updatedAt: account.at,
+          }),
+          historyInsert(account.id, account.passwordHash, account.at, false),
+          db.insert(auditLogs).values({
+            actorId: audit.actorId,
+            action: audit.action,
+            targetType: 'user',
+            targetId: account.id,
+            changes: audit.changes ?? {},
+            createdAt: account.at,
+          }),
         ]);
         return true;
       } catch (error) {

@@ -7,6 +7,11 @@ import {
   sessionOrApiKey,
 } from '../../lib/openapi-security.ts';
 import { failure, jsonBody, success } from '../../lib/route-responses.ts';
+import {
+  idempotency,
+  idempotencyKeyHeaders,
+  withIdempotencyRefusals,
+} from '../../middleware/idempotency.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { selfUserSchema } from '../users/user-serializer.ts';
 import { principalOf, requireAuth, requireSession } from './auth.middleware.ts';
@@ -45,14 +50,19 @@ export const registerRoute = createRoute({
     'Creates the account (the email is stored lower-cased), queues the verification email and ' +
     'answers with the user and a session. Throttled per client address (policy `signup`).',
   security: anyone,
-  middleware: [rateLimit('signup')],
-  request: { query: sessionModeQuerySchema, body: jsonBody(registerBodySchema) },
-  responses: {
+  // Nobody is signed in yet: keys are the client address's.
+  middleware: [rateLimit('signup'), idempotency({ caller: 'address' })],
+  request: {
+    query: sessionModeQuerySchema,
+    headers: idempotencyKeyHeaders,
+    body: jsonBody(registerBodySchema),
+  },
+  responses: withIdempotencyRefusals({
     201: success('The new account, signed in.', signedInSchema),
     409: failure('The email already has an account (code CONFLICT).'),
     422: policy,
     429: tooMany,
-  },
+  }),
 });
 
 export const loginRoute = createRoute({

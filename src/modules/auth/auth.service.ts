@@ -12,6 +12,7 @@ import { randomToken, sha256Hex } from '../../lib/opaque-tokens.ts';
 import type { Cache } from '../../platform/cache.ts';
 import { forgetApiKeyRecords } from '../api-keys/api-keys.service.ts';
 import { lastAdmin } from '../users/admin-users.service.ts';
+import { type AdminUser, serializeUser } from '../users/user-serializer.ts';
 import { forgetCachedProfiles } from '../users/users.service.ts';
 import { accountEmailJob } from './account-emails.ts';
 import type { AuthRepository } from './auth.repository.ts';
@@ -85,7 +86,7 @@ function eventJobs(
   event: DomainEventName,
   user: { id: string; email: string; name: string },
 ): PreparedJob[] {
-  return domainEventJobs(service.deps.clock, {
+  return domainEventJobs(service.deps, {
     event,
     userId: user.id,
     email: user.email,
@@ -155,6 +156,48 @@ export async function register(
   logSessionIssued(service.deps, row, meta);
   publishAfterCommit(service, jobs);
   return { user, session };
+}
+
+/**
+ * An administrator made from the command line (src/entries/admin.ts), under a registration's
+ * password policy. Whoever runs it holds the deployment's credentials and vouches for the address:
+ * the email counts as verified and no email is sent. Audited with no actor; 409 when the email is
+ * taken.
+ */
+export async function createAdministrator(
+  service: Pick<AuthServiceDeps, 'deps' | 'accounts'>,
+  input: Registration,
+): Promise<AdminUser> {
+  const issues = checkPasswordPolicy(input.password, input);
+  if (issues.length > 0) throw policyError(issues);
+  const now = service.deps.clock.now();
+  const id = crypto.randomUUID();
+  const created = await service.accounts.createAdministrator(
+    {
+      id,
+      email: input.email,
+      name: input.name,
+      passwordHash: await hashPassword(input.password),
+      at: now,
+    },
+    { actorId: null, action: 'user.created', changes: { role: 'admin' } },
+  );
+  if (!created) throw new AppError('CONFLICT', 'An account with this email already exists');
+  return serializeUser(
+    {
+      id,
+      email: input.email,
+      name: input.name,
+      role: 'admin',
+      passwordChangedAt: now,
+      emailVerifiedAt: now,
+      avatar: null,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    },
+    'admin',
+  );
 }
 
 /** The user if the password is theirs (re-hashed if stored with older parameters). */

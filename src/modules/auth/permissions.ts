@@ -33,6 +33,8 @@ export const permissions = [
   'files:write',
   /** Anyone's files: read, download, delete. */
   'files:admin',
+  /** The Prometheus scrape, GET /metrics. */
+  'metrics:read',
 ] as const;
 
 export type Permission = (typeof permissions)[number];

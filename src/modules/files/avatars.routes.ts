@@ -4,6 +4,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { sessionOrApiKey, signedUrl } from '../../lib/openapi-security.ts';
 import { failure, forbidden, notFound, success, unauthorized } from '../../lib/route-responses.ts';
+import {
+  idempotency,
+  idempotencyKeyHeaders,
+  withIdempotencyRefusals,
+} from '../../middleware/idempotency.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
 import { binaryFile, multipartBody, uploadRefusals } from './files.routes.ts';
 import { fileIdParamsSchema, fileSchema, signedUrlQuerySchema } from './files.schemas.ts';
@@ -29,16 +34,17 @@ export const uploadAvatarRoute = createRoute({
     'answered is `pending`, and your profile keeps showing the previous avatar until this one is ' +
     'ready. The replaced avatar is then deleted.',
   security: sessionOrApiKey('profile:write'),
-  middleware: [requireAuth(), requirePermission('profile:write')],
+  middleware: [requireAuth(), requirePermission('profile:write'), idempotency({ streamed: true })],
   request: {
+    headers: idempotencyKeyHeaders,
     body: multipartBody('The image, as a part named `avatar`.', { avatar: binaryFile }),
   },
-  responses: {
+  responses: withIdempotencyRefusals({
     202: success('The avatar’s file, `pending` until its JPEG is ready.', fileSchema),
     ...uploadRefusals,
     401: unauthorized,
     403: forbidden('The credentials may not change the profile'),
-  },
+  }),
 });
 
 export const getAvatarSourceRoute = createRoute({

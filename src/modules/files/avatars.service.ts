@@ -72,7 +72,7 @@ export async function uploadAvatar(
   }
   if (row === undefined) throw new Error('the upload reader yielded no file and no refusal');
   const job = prepareJob(
-    deps.clock,
+    deps,
     'avatar.dispatch',
     { fileId: row.id },
     { id: `${row.id}:avatar.dispatch`, ownerId },
@@ -94,7 +94,7 @@ export async function dispatchAvatar(
   const expiresAt = new Date(deps.clock.now().getTime() + workerUrlSeconds * 1000);
   const base = deps.config.API_PUBLIC_URL;
   const job = prepareJob(
-    deps.clock,
+    deps,
     'image.avatar',
     {
       userId: file.ownerId,
@@ -174,7 +174,7 @@ export async function storeAvatarRendition(
     const now = deps.clock.now();
     if (current !== undefined && current.createdAt.getTime() > file.createdAt.getTime()) {
       // A newer upload is already shown: this one will never be, so it goes.
-      const jobs = objectDeletions(deps.clock, file);
+      const jobs = objectDeletions(deps, file);
       await deps.files.softDelete(file, now, jobs);
       deps.publish(jobs);
       return serializeFile({ ...file, deletedAt: now });
@@ -184,13 +184,13 @@ export async function storeAvatarRendition(
         ? []
         : [
             prepareJob(
-              deps.clock,
+              deps,
               'file.delete-object',
               { key: file.sourceKey },
               { id: `delete:${file.id}:${file.sourceKey}` },
             ),
           ]),
-      ...(current === undefined ? [] : objectDeletions(deps.clock, current)),
+      ...(current === undefined ? [] : objectDeletions(deps, current)),
     ];
     const avatar = { id: file.id, type: jpeg, size: bytes.byteLength, sha256 };
     if (await deps.files.showAvatar(file, avatar, current?.id ?? null, now, jobs)) {

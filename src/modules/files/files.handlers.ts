@@ -63,6 +63,7 @@ export function filesServiceDepsOf(
     },
     storage: deps.storage,
     clock: deps.clock,
+    trace: deps.trace,
     config: deps.config,
     urlSecret: serverSecretOf(deps.config),
     publish: (jobs) => scope.background('outbox-publish', publishStaged(deps, jobs)),

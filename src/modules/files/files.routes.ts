@@ -16,6 +16,11 @@ import {
   success,
   unauthorized,
 } from '../../lib/route-responses.ts';
+import {
+  idempotency,
+  idempotencyKeyHeaders,
+  withIdempotencyRefusals,
+} from '../../middleware/idempotency.ts';
 import { optionalAuth, requireAuth, requirePermission } from '../auth/auth.middleware.ts';
 import {
   directUploadBodySchema,
@@ -86,18 +91,19 @@ export const uploadFilesRoute = createRoute({
     'arrive, so a false Content-Length cannot pass. All are kept, or none: one refused file ' +
     'refuses the upload. Counts towards the 100 MiB storage quota.',
   security: writers,
-  middleware: writeMiddleware,
+  middleware: [...writeMiddleware, idempotency({ streamed: true })],
   request: {
+    headers: idempotencyKeyHeaders,
     body: multipartBody('The files, each a part named `files`.', {
       files: { type: 'array', items: binaryFile, minItems: 1, maxItems: 5 },
     }),
   },
-  responses: {
+  responses: withIdempotencyRefusals({
     201: success('The files, in the order sent.', z.array(fileSchema)),
     ...uploadRefusals,
     401: unauthorized,
     403: forbidden('The credentials may not upload files'),
-  },
+  }),
 });
 
 export const listFilesRoute = createRoute({
@@ -201,16 +207,16 @@ export const createDirectUploadRoute = createRoute({
     '`expiresAt`, and complete the upload. The size counts towards the quota from now on; an ' +
     'upload not completed in time is removed.',
   security: writers,
-  middleware: writeMiddleware,
-  request: { body: jsonBody(directUploadBodySchema) },
-  responses: {
+  middleware: [...writeMiddleware, idempotency()],
+  request: { headers: idempotencyKeyHeaders, body: jsonBody(directUploadBodySchema) },
+  responses: withIdempotencyRefusals({
     201: success('The file, `uploading`, and where to send its bytes.', directUploadSchema),
     401: unauthorized,
     403: forbidden('The credentials may not upload files'),
     413: failure('A size over 50 MiB (FILE_TOO_LARGE) or past the quota (STORAGE_QUOTA_EXCEEDED).'),
     422: invalid('A missing name, a size that is not a positive integer, or a malformed SHA-256'),
     503: failure('File storage is unavailable (SERVICE_UNAVAILABLE).'),
-  },
+  }),
 });
 
 export const completeDirectUploadRoute = createRoute({

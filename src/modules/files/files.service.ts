@@ -3,7 +3,7 @@
 // uploads that go to storage without passing through a request's memory.
 import type { Config } from '../../config.ts';
 import type { FileRow } from '../../db/schema.ts';
-import { type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
+import { type JobOrigin, type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
 import { toHex } from '../../lib/base64.ts';
 import { exactLength } from '../../lib/byte-limits.ts';
 import type { Pagination } from '../../lib/envelope.ts';
@@ -14,6 +14,7 @@ import { readUploadedFiles, type UploadedFile } from '../../lib/multipart-upload
 import { randomToken } from '../../lib/opaque-tokens.ts';
 import { type PageRequest, paginationOf } from '../../lib/pagination.ts';
 import { signUrl, verifySignedUrl } from '../../lib/signed-urls.ts';
+import type { TraceContext } from '../../lib/trace-context.ts';
 import type { Clock } from '../../platform/clock.ts';
 import {
   type ObjectStorage,
@@ -45,6 +46,8 @@ export interface FilesServiceDeps {
   /** Undefined where no storage is configured: then every route that needs it answers 503. */
   storage: ObjectStorage | undefined;
   clock: Clock;
+  /** The request's trace: the jobs a change stages carry it. */
+  trace?: TraceContext;
   config: FilesConfig;
   /** What the URLs we sign are signed with (serverSecretOf). */
   urlSecret: string;
@@ -284,11 +287,11 @@ export async function openFileContent(
 }
 
 /** The jobs that remove a file's objects: its bytes, and an avatar's original if still kept. */
-export function objectDeletions(clock: Clock, file: FileRow): PreparedJob[] {
+export function objectDeletions(origin: JobOrigin, file: FileRow): PreparedJob[] {
   return [file.storageKey, file.sourceKey].flatMap((key) =>
     key === null
       ? []
-      : [prepareJob(clock, 'file.delete-object', { key }, { id: `delete:${file.id}:${key}` })],
+      : [prepareJob(origin, 'file.delete-object', { key }, { id: `delete:${file.id}:${key}` })],
   );
 }
 
@@ -299,7 +302,7 @@ export async function deleteFile(
   id: string,
 ): Promise<void> {
   const file = await visibleFile(deps, viewer, id);
-  const jobs = objectDeletions(deps.clock, file);
+  const jobs = objectDeletions(deps, file);
   if (!(await deps.files.softDelete(file, deps.clock.now(), jobs))) throw fileNotFound();
   deps.publish(jobs);
   // It may have been the avatar a profile shows.
@@ -456,7 +459,7 @@ export async function completeDirectUpload(
   try {
     contentType = await checkedType(start, file.name, documentTypes);
   } catch (error) {
-    const jobs = objectDeletions(deps.clock, file);
+    const jobs = objectDeletions(deps, file);
     await deps.files.softDelete(file, deps.clock.now(), jobs);
     deps.publish(jobs);
     throw error;
@@ -483,7 +486,7 @@ export async function removeAbandonedUploads(
   const pendingSince = new Date(now.getTime() - pendingAvatarLimitMs);
   let removed = 0;
   for (const file of await deps.files.abandoned(now, pendingSince, batchSize)) {
-    const jobs = objectDeletions(deps.clock, file);
+    const jobs = objectDeletions(deps, file);
     if (await deps.files.removeAbandoned(file, now, pendingSince, jobs)) {
       deps.publish(jobs);
       removed += 1;

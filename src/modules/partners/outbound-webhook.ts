@@ -3,13 +3,19 @@
 // The POST trusts nothing of the receiver: no redirect is followed (it could lead inside our
 // network, past the URL check), the whole exchange is cut off after a timeout, and at most a
 // small part of the answer is read, so a hostile endpoint can neither hold a delivery nor fill
-// its memory.
+// its memory. Each POST carries the delivery's traceparent: a partner that traces can join its
+// handling of the event to the change that caused it.
 import type { PartnerScheme } from '../../db/schema.ts';
 import type { JobPayload } from '../../jobs/catalogue.ts';
 import { readPrefix } from '../../lib/byte-limits.ts';
 import { fetchFailureReason } from '../../lib/fetch-failure.ts';
 import { signPartnerHmac } from '../../lib/signatures/partner-hmac.ts';
 import { signStandardWebhook } from '../../lib/signatures/standard-webhooks.ts';
+import {
+  formatTraceparent,
+  type TraceContext,
+  traceparentHeader,
+} from '../../lib/trace-context.ts';
 
 const outboundUserAgent = 'nexus-edge-webhooks/1';
 /** Names the event's type on every delivery, in both schemes, for routing before parsing. */
@@ -76,11 +82,15 @@ export type PostOutcome =
 /** POSTs the signed event; never throws, so the caller decides what each outcome means. */
 export async function postEvent(
   url: URL,
-  headers: Record<string, string>,
+  signed: Record<string, string>,
   body: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; trace?: TraceContext } = {},
 ): Promise<PostOutcome> {
   const timeoutMs = options.timeoutMs ?? outboundTimeoutMs;
+  const headers =
+    options.trace === undefined
+      ? signed
+      : { ...signed, [traceparentHeader]: formatTraceparent(options.trace) };
   // One signal for the request and the reading of its answer: the bound is on the whole exchange.
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;

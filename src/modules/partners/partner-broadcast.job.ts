@@ -13,13 +13,13 @@ function notifyJobId(eventId: string, partnerId: string): string {
 }
 
 export function partnerBroadcastJob(
-  deps: Pick<Deps, 'db' | 'clock' | 'config' | 'queue' | 'jobState' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'trace' | 'config' | 'queue' | 'jobState' | 'logger'>,
 ): JobHandler<'partner.broadcast'> {
   return async ({ payload }) => {
     const partnerIds = await createPartnersRepository(deps.db).subscribersOf(payload.event);
     const jobs: PreparedJob[] = partnerIds.map((partnerId) =>
       prepareJob(
-        deps.clock,
+        deps,
         'partner.notify',
         { ...payload, partnerId },
         { id: notifyJobId(payload.eventId, partnerId) },

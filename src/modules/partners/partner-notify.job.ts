@@ -21,7 +21,7 @@ export type NotifyResult =
   | { delivered: false; skipped: 'partner-revoked' | 'not-subscribed' };
 
 export function partnerNotifyJob(
-  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'trace' | 'config'>,
 ): JobHandler<'partner.notify'> {
   return async ({ payload }): Promise<NotifyResult> => {
     const partner = await createPartnersRepository(deps.db).findForDelivery(payload.partnerId);
@@ -55,7 +55,7 @@ export function partnerNotifyJob(
       body,
     );
 
-    const outcome = await postEvent(check.url, headers, body);
+    const outcome = await postEvent(check.url, headers, body, { trace: deps.trace });
     const where = check.url.host;
     if (outcome.kind === 'unreachable') {
       throw new Error(`${where} could not be reached: ${outcome.reason}`);

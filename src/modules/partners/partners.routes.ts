@@ -14,6 +14,11 @@ import {
   success,
   unauthorized,
 } from '../../lib/route-responses.ts';
+import {
+  idempotency,
+  idempotencyKeyHeaders,
+  withIdempotencyRefusals,
+} from '../../middleware/idempotency.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
 import {
   createdPartnerSchema,
@@ -41,15 +46,15 @@ export const createPartnerRoute = createRoute({
     'Creates the partner with its first signing secret, shown in this response only: hand it to ' +
     'the partner now. Audited.',
   security: adminOnlySecurity,
-  middleware: adminOnly,
-  request: { body: jsonBody(createPartnerBodySchema) },
-  responses: {
+  middleware: [...adminOnly, idempotency()],
+  request: { headers: idempotencyKeyHeaders, body: jsonBody(createPartnerBodySchema) },
+  responses: withIdempotencyRefusals({
     201: success('The partner and its secret.', createdPartnerSchema),
     401: unauthorized,
     403: notAdmin,
     409: failure('Another partner has this name (code CONFLICT).'),
     422: invalid('A missing or invalid name or scheme, or an unknown field'),
-  },
+  }),
 });
 
 export const listPartnersRoute = createRoute({

@@ -178,9 +178,10 @@ export async function listPartners(deps: PartnersServiceDeps): Promise<PartnerVi
   return (await deps.partners.list()).map((row) => partnerView(row, now));
 }
 
+/** `actorId` null: the admin CLI, whose change is audited with no actor. */
 export async function rotateSecret(
   deps: PartnersServiceDeps,
-  actorId: string,
+  actorId: string | null,
   partnerId: string,
   graceHours: number,
 ): Promise<RevealedSecret> {

@@ -4,12 +4,11 @@
 // type, so a job published twice (by the request and by the outbox sweep) runs once.
 import type { ProductRow } from '../../db/schema.ts';
 import type { PartnerEventType } from '../../jobs/catalogue.ts';
-import { type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
-import type { Clock } from '../../platform/clock.ts';
+import { type JobOrigin, type PreparedJob, prepareJob } from '../../jobs/enqueue.ts';
 import { productEventData } from './product-serializer.ts';
 
 export function productEventJobs(
-  clock: Clock,
+  origin: JobOrigin,
   event: PartnerEventType,
   product: ProductRow,
 ): PreparedJob[] {
@@ -17,18 +16,18 @@ export function productEventJobs(
   const options = (type: string) => ({ id: `${eventId}:${type}`, ownerId: product.ownerId });
   return [
     prepareJob(
-      clock,
+      origin,
       'product.cache-warm',
       { productId: product.id },
       options('product.cache-warm'),
     ),
     prepareJob(
-      clock,
+      origin,
       'partner.broadcast',
       {
         eventId,
         event,
-        occurredAt: clock.now().toISOString(),
+        occurredAt: origin.clock.now().toISOString(),
         data: productEventData(product),
       },
       options('partner.broadcast'),

@@ -43,6 +43,7 @@ export function productsServiceDeps(c: Context<AppEnv>): ProductsServiceDeps {
     },
     cache: requestCache(c),
     clock: deps.clock,
+    trace: deps.trace,
     cursors: createCursorCodec(serverSecretOf(deps.config)),
     publish: (jobs) => waitUntil(c, 'outbox-publish', publishStaged(deps, jobs)),
   };

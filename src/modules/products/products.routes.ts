@@ -20,6 +20,11 @@ import {
   success,
   unauthorized,
 } from '../../lib/route-responses.ts';
+import {
+  idempotency,
+  idempotencyKeyHeaders,
+  withIdempotencyRefusals,
+} from '../../middleware/idempotency.ts';
 import { requireAuth, requirePermission } from '../auth/auth.middleware.ts';
 import {
   bulkCreateBodySchema,
@@ -155,14 +160,14 @@ export const createProductRoute = createRoute({
     'A product owned by the caller. The id, owner and timestamps are the server’s: a body that ' +
     'sends one is refused. Emits product.created.',
   security: writers,
-  middleware: writeMiddleware,
-  request: { body: jsonBody(newProductSchema) },
-  responses: {
+  middleware: [...writeMiddleware, idempotency()],
+  request: { headers: idempotencyKeyHeaders, body: jsonBody(newProductSchema) },
+  responses: withIdempotencyRefusals({
     201: success('The product; `Location` names it.', productSchema),
     401: unauthorized,
     403: forbidden('The credentials may not create products'),
     422: invalid('A missing or invalid field, e.g. a negative price, or one that cannot be set'),
-  },
+  }),
 });
 
 export const bulkCreateProductsRoute = createRoute({
@@ -176,14 +181,14 @@ export const bulkCreateProductsRoute = createRoute({
     'index (`items.3.price.amount`); then all are created in one transaction, or none. Emits ' +
     'product.created for each.',
   security: writers,
-  middleware: writeMiddleware,
-  request: { body: jsonBody(bulkCreateBodySchema) },
-  responses: {
+  middleware: [...writeMiddleware, idempotency()],
+  request: { headers: idempotencyKeyHeaders, body: jsonBody(bulkCreateBodySchema) },
+  responses: withIdempotencyRefusals({
     201: success('The products, in the order sent.', z.array(productSchema)),
     401: unauthorized,
     403: forbidden('The credentials may not create products'),
     422: invalid('No items, more than 100, or an invalid item (named by its index)'),
-  },
+  }),
 });
 
 const changeResponses = {

@@ -12,6 +12,7 @@ import { type CursorCodec, invalidCursor } from '../../lib/cursor.ts';
 import type { CursorPagination, Pagination } from '../../lib/envelope.ts';
 import { AppError } from '../../lib/errors.ts';
 import { offsetOf, paginationOf } from '../../lib/pagination.ts';
+import type { TraceContext } from '../../lib/trace-context.ts';
 import type { Cache, CacheGroup, Json } from '../../platform/cache.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { productEventJobs } from './product-events.ts';
@@ -38,6 +39,8 @@ export interface ProductsServiceDeps {
   products: ProductsRepository;
   cache: Cache;
   clock: Clock;
+  /** The request's trace: the jobs a change stages carry it. */
+  trace?: TraceContext;
   cursors: CursorCodec;
   /** Hands staged jobs to the queue after the commit, off the response's path. */
   publish: (jobs: PreparedJob[]) => void;
@@ -293,7 +296,7 @@ export async function createProducts(
   const now = deps.clock.now();
   const values = inputs.map((input) => valuesOf(input, ownerId, now));
   const jobs = values.flatMap((value) =>
-    productEventJobs(deps.clock, 'product.created', { ...value, seq: 0, deletedAt: null }),
+    productEventJobs(deps, 'product.created', { ...value, seq: 0, deletedAt: null }),
   );
   const records = await deps.products.create(values, jobs);
   await forgetCached(deps);
@@ -353,7 +356,7 @@ async function changeProduct(
   for (let attempt = 0; attempt < changeAttempts; attempt += 1) {
     const { product: current, owner } = await loadForChange(deps, actor, id);
     const { event, set } = plan(current);
-    const jobs = productEventJobs(deps.clock, event, { ...current, ...set });
+    const jobs = productEventJobs(deps, event, { ...current, ...set });
     const changed = await deps.products.update(current, set, jobs);
     if (changed !== undefined) {
       // Forgotten before the events leave: a warm-up must not refill what the bump then drops.

@@ -79,9 +79,10 @@ export async function updateUser(
   return serializeUser(outcome.user, 'admin');
 }
 
+/** `actorId` null: the admin CLI, whose change is audited with no actor. */
 export async function changeRole(
   deps: AdminUsersServiceDeps,
-  actorId: string,
+  actorId: string | null,
   id: string,
   role: UserRole,
 ): Promise<AdminUser> {

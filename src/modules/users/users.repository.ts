@@ -56,6 +56,11 @@ export interface UsersRepository {
     id: string,
     options?: { includeDeleted?: boolean },
   ): Promise<SerializableUser | undefined>;
+  /** By email, lower-cased as it is stored. */
+  findByEmail(
+    email: string,
+    options?: { includeDeleted?: boolean },
+  ): Promise<SerializableUser | undefined>;
   list(
     filter: UserListFilter,
     page: PageRequest<UserSortColumn>,
@@ -171,6 +176,16 @@ export function createUsersRepository(db: Database): UsersRepository {
         .select(userColumns)
         .from(users)
         .where(options.includeDeleted ? eq(users.id, id) : activeUser(id))
+        .limit(1);
+      return row;
+    },
+
+    async findByEmail(email, options = {}) {
+      const matches = eq(users.email, email.toLowerCase());
+      const [row] = await db
+        .select(userColumns)
+        .from(users)
+        .where(options.includeDeleted ? matches : and(matches, isNull(users.deletedAt)))
         .limit(1);
       return row;
     },

@@ -21,7 +21,7 @@ export function weekOf(now: Date): string {
 const recipients = and(isNotNull(users.emailVerifiedAt), isNull(users.deletedAt));
 
 export function weeklyDigestJob(
-  deps: Pick<Deps, 'db' | 'clock' | 'queue' | 'config' | 'jobState' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'trace' | 'queue' | 'config' | 'jobState' | 'logger'>,
 ): JobHandler<'digest.weekly'> {
   return async (job) => {
     const now = deps.clock.now();
@@ -57,7 +57,7 @@ export function weeklyDigestJob(
         deps,
         page.map((user) =>
           prepareJob(
-            deps.clock,
+            deps,
             'email.weekly-digest',
             { to: user.email, name: user.name, weekOf: week, stats },
             { id: `digest-${week}-${user.id}`, ownerId: user.id },

@@ -12,11 +12,12 @@ import type { partnerWebhookRoute } from './webhooks.routes.ts';
 import { receivePartnerEvent, type WebhooksServiceDeps } from './webhooks.service.ts';
 
 function webhooksServiceDeps(c: Context<AppEnv>): WebhooksServiceDeps {
-  const { db, redis, clock, config } = c.get('deps');
+  const { db, redis, clock, trace, config } = c.get('deps');
   return {
     db,
     redis,
     clock,
+    trace,
     config,
     partners: createPartnersRepository(db),
     cache: requestCache(c),

@@ -14,6 +14,7 @@ import { openSecret } from '../../lib/secret-box.ts';
 import { verifyPartnerHmac } from '../../lib/signatures/partner-hmac.ts';
 import { signatureRefused } from '../../lib/signatures/refusal.ts';
 import { verifyStandardWebhook } from '../../lib/signatures/standard-webhooks.ts';
+import type { TraceContext } from '../../lib/trace-context.ts';
 import { fieldIssues } from '../../middleware/error-handler.ts';
 import type { Cache } from '../../platform/cache.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -29,6 +30,8 @@ export interface WebhooksServiceDeps {
   db: Database;
   redis: Redis;
   clock: Clock;
+  /** The request's trace: the event's job carries it. */
+  trace?: TraceContext;
   config: Pick<Config, 'PARTNER_SECRETS_KEY'>;
   partners: PartnersRepository;
   /** The request's cache: the partner's record was prefetched with the rate limit. */
@@ -136,7 +139,7 @@ export async function receivePartnerEvent(
   // The job's id follows from the event's, so a repeated event finds its job staged already. The
   // event's id is hashed: it may be 200 characters of anything, and the job id is a header.
   const job = prepareJob(
-    deps.clock,
+    deps,
     'partner.event',
     { partnerId, eventId: event.eventId },
     { id: `partner-event-${partnerId}-${await sha256Hex(event.eventId)}` },

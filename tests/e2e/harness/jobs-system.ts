@@ -3,6 +3,8 @@
 //   client, QStash (edge jobs, /jobs/failed) ──> edge proxy ──> Worker bundle in workerd
 //   QStash (node jobs) ──> worker proxy ──> worker-jobs ──> SMTP inbox
 //
+// Both apps' log lines are kept for the tests (`logs`, `nodeLogs`), not printed.
+//
 // - a private redis-server behind the local Upstash REST server (job state, replay keys, limits);
 // - the local libSQL server on a temporary file, with drizzle/'s migrations;
 // - the local QStash broker with retries shrunk 1000-fold, which a test can stop and start again
@@ -30,6 +32,7 @@ import { connectRespBackend } from '../../../local-stack/redis-rest/resp-backend
 import { startRedisRestServer } from '../../../local-stack/redis-rest/server.ts';
 import { localStackDefaults } from '../../../local-stack/stack.ts';
 import { migrateDatabase } from '../../../src/entries/migrate.ts';
+import { createLogger, type LogLevel } from '../../../src/lib/logger.ts';
 import { createWorkerApp } from '../../../worker-jobs/app.ts';
 import { parseWorkerConfig } from '../../../worker-jobs/config.ts';
 import { createWorkerDeps } from '../../../worker-jobs/deps.ts';
@@ -64,6 +67,8 @@ export interface JobsSystem extends E2eWorker {
   /** worker-jobs' public URL (JOBS_BASE_URL): the proxy in front of it. */
   workerUrl: string;
   workerProxy: FaultProxy;
+  /** What worker-jobs logged, line by line, at `nodeLogLevel`. */
+  nodeLogs: WorkerLogs;
   broker: RestartableBroker;
   smtp: SmtpInbox;
   /** The database, for what no route shows (audit rows, outbox rows). */
@@ -79,10 +84,13 @@ export interface JobsSystem extends E2eWorker {
 export interface JobsSystemOptions {
   /** Extra Worker variables. */
   vars?: Record<string, string>;
+  /** worker-jobs' LOG_LEVEL: 'warn' unless told. */
+  nodeLogLevel?: LogLevel;
 }
 
 const edgeDirect = 'https://api.e2e.test';
-const partnerSecretsKey = Buffer.alloc(32, 7).toString('base64url');
+/** The Worker's PARTNER_SECRETS_KEY. */
+export const partnerSecretsKey = Buffer.alloc(32, 7).toString('base64url');
 
 export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<JobsSystem> {
   const bundle = inject('worker');
@@ -151,9 +159,13 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       JOBS_BASE_URL: workerProxy.url,
       SMTP_URL: smtp.url,
       PUBLIC_APP_URL: publicAppUrl,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: options.nodeLogLevel ?? 'warn',
     });
-    const workerDeps = createWorkerDeps(workerConfig);
+    const nodeLogs = new WorkerLogs();
+    const workerDeps = createWorkerDeps(
+      workerConfig,
+      createLogger(workerConfig.LOG_LEVEL, (line) => nodeLogs.add(line)),
+    );
     const workerApp = createWorkerApp(workerDeps);
     const workerServer = serve({ fetch: workerApp.fetch, hostname: '127.0.0.1', port: 0 });
     await new Promise<void>((ready) => workerServer.once('listening', () => ready()));
@@ -217,6 +229,7 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       edgeProxy,
       workerUrl: workerProxy.url,
       workerProxy,
+      nodeLogs,
       broker,
       smtp,
       db,
@@ -304,10 +317,10 @@ export async function expectRefusal(
  * One jobs system for the calling test file: started before its tests, stopped after them.
  * Call the returned function inside a test (or hook) to reach it.
  */
-export function jobsSystemForFile(): () => JobsSystem {
+export function jobsSystemForFile(options: JobsSystemOptions = {}): () => JobsSystem {
   let system: JobsSystem | undefined;
   beforeAll(async () => {
-    system = await startJobsSystem();
+    system = await startJobsSystem(options);
   }, 60_000);
   afterAll(async () => {
     await system?.close();

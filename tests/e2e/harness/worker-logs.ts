@@ -1,6 +1,7 @@
-// What the Worker wrote to its console, as workerd prints it: one JSON object per line from the
-// app's logger, anything else kept as text. A log line is written when the response leaves, so
-// tests wait for it (boundedly) rather than expect it to be there already.
+// What the Worker wrote to its console, as workerd prints it (or what the Node worker's logger
+// wrote): one JSON object per line from the app's logger, anything else kept as text. A log line
+// is written when the response leaves, so tests wait for it (boundedly) rather than expect it to
+// be there already.
 import type { Readable } from 'node:stream';
 
 export type LogLine = Record<string, unknown>;
@@ -23,11 +24,12 @@ export class WorkerLogs {
       pending += chunk.toString();
       const complete = pending.split('\n');
       pending = complete.pop() ?? '';
-      for (const line of complete) this.#add(line);
+      for (const line of complete) this.add(line);
     });
   }
 
-  #add(raw: string): void {
+  /** Takes one line as a logger writes it. */
+  add(raw: string): void {
     if (raw.trim() === '') return;
     let line: unknown;
     try {
