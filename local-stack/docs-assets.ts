@@ -5,7 +5,17 @@
 // must replace whole. wrangler runs this before every build (`[build] command`: `npm run dev`,
 // `npm run build`, the e2e setup, the benchmarks, `wrangler deploy`); the Node and Deno entries
 // serve the same folder once it exists. Alone: `node local-stack/docs-assets.ts`.
-import { copyFile, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { docsAssetsPath } from '../src/modules/docs/docs-page.ts';
@@ -44,6 +54,21 @@ async function sameFile(source: string, target: string): Promise<boolean> {
 }
 
 /**
+ * Workers answers static assets before the Worker runs, so the Worker's security headers never
+ * reach them: its `_headers` file gives them theirs (Deno and Node serve them through the app).
+ */
+const assetHeaders = `${docsAssetsPath}/*
+  X-Content-Type-Options: nosniff
+  Cross-Origin-Resource-Policy: same-origin
+  Strict-Transport-Security: max-age=15552000; includeSubDomains
+`;
+
+async function writeIfChanged(path: string, content: string): Promise<void> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === content) return;
+  await writeFile(path, content);
+}
+
+/**
  * Brings static/docs/assets/ in line with the installed build: copies what is missing or changed,
  * removes what the build no longer has. Idempotent and cheap when nothing changed, so every build
  * can run it; each file is written under a temporary name and renamed into place, so a server
@@ -69,6 +94,7 @@ export async function ensureDocsAssets(): Promise<{ copied: number; removed: num
     await rename(partial, target);
     copied += 1;
   }
+  await writeIfChanged(join(staticAssetsDir, '_headers'), assetHeaders);
   let removed = 0;
   for (const file of await filesUnder(targetDir)) {
     if (wanted.includes(file) || file.endsWith('.partial')) continue;

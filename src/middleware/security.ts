@@ -41,15 +41,18 @@ const docsPolicy = {
 /**
  * Secure headers for every answer. The pages at `docsPaths` get the reference's policy with a
  * per-request script nonce; every other answer gets a fixed policy, built once, since a nonce
- * costs a random draw and a new header string on each request.
+ * costs a random draw and a new header string on each request. An answer is about its request,
+ * often about its caller (a profile, keys, tokens): no cache keeps a copy unless its route says
+ * how (a file's bytes, an avatar).
  */
 export const securityHeaders = (docsPaths: readonly string[]) => {
   const fixed = secureHeaders({ contentSecurityPolicy: commonPolicy, ...commonHeaders });
   const docs = secureHeaders({ contentSecurityPolicy: docsPolicy, ...commonHeaders });
   const paths = new Set(docsPaths);
-  return createMiddleware<AppEnv>((c, next) =>
-    paths.has(c.req.path) ? docs(c, next) : fixed(c, next),
-  );
+  return createMiddleware<AppEnv>(async (c, next) => {
+    await (paths.has(c.req.path) ? docs(c, next) : fixed(c, next));
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
+  });
 };
 
 // X-CSRF-Token: cookie-mode pages on an allowed origin repeat their CSRF token
@@ -88,18 +91,19 @@ export const corsPolicy = (allowedOrigins: readonly string[]) => {
   return createMiddleware<AppEnv>(async (c, next) => {
     const origin = c.req.header('Origin');
     const isPreflight = c.req.method === 'OPTIONS' && c.req.header('Access-Control-Request-Method');
-    // Without Origin no browser is asking (same-origin and server-to-server calls): nothing to
-    // allow, and Hono's cors would copy the response twice to say so.
-    if (origin === undefined) {
-      c.header('Vary', 'Origin', { append: true });
-      return next();
-    }
     // A refused preflight says why; a browser would only report an opaque CORS failure.
-    if (isPreflight && !allowed.has(origin)) {
+    if (isPreflight && origin !== undefined && !allowed.has(origin)) {
       return errorResponse(
         c,
         new AppError('CORS_ORIGIN_NOT_ALLOWED', `Origin ${origin} is not allowed`),
       );
+    }
+    // Without Origin no browser is asking (same-origin and server-to-server calls); from an
+    // origin not allowed, nothing is granted, not even the credentials flag Hono's cors would set.
+    // Either way there is nothing to add, and Hono's cors would copy the response twice to say so.
+    if (origin === undefined || !allowed.has(origin)) {
+      c.header('Vary', 'Origin', { append: true });
+      return next();
     }
     return cors(c, next);
   });

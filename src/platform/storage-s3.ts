@@ -6,8 +6,10 @@
 //   `x-amz-checksum-sha256` on what it stores, at the cost of another pass over them. TLS guards
 //   them on the way.
 // - A request waits a bounded time for S3's answer; a get's body then streams at its reader's
-//   pace, as a long download must. Redirects are not followed: a 3xx (a bucket in another region)
-//   is a misconfiguration, and following one would send the request somewhere unsigned for.
+//   pace, as a long download must. A ranged get's few bytes are read within that time too, and
+//   never more than asked, even from a server that ignores the range and sends the whole object.
+//   Redirects are not followed: a 3xx (a bucket in another region) is a misconfiguration, and
+//   following one would send the request somewhere unsigned for.
 // - A failure names the method, the status and S3's error code, never S3's body wholesale.
 import { AwsClient } from 'aws4fetch';
 import type { Config } from '../config.ts';
@@ -104,6 +106,32 @@ function failureReason(error: unknown, timeoutMs: number): string {
     : reason;
 }
 
+/**
+ * Up to `limit` bytes from the start of a body, the rest cancelled unread. Unlike a refusal's
+ * excerpt, these bytes stand for the object: a body that breaks off fails rather than passes for
+ * a shorter one.
+ */
+async function firstBytes(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const bytes = new Uint8Array(limit);
+  let length = 0;
+  const reader = body?.getReader();
+  try {
+    while (reader !== undefined && length < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const part = value.subarray(0, limit - length);
+      bytes.set(part, length);
+      length += part.byteLength;
+    }
+  } finally {
+    await reader?.cancel().catch(() => undefined);
+  }
+  return bytes.slice(0, length);
+}
+
 /** S3's error code (`<Code>NoSuchBucket</Code>`) from the start of a refusal, when it has one. */
 async function errorCodeOf(response: Response): Promise<string | undefined> {
   const text = new TextDecoder().decode(await readPrefix(response.body, errorBodyLimit));
@@ -140,13 +168,15 @@ export function s3Storage(
   /**
    * Sends one signed request: S3's successful answer, or undefined for a 404 that is not about
    * the bucket; anything else throws. The deadline covers waiting for the answer and reading a
-   * refusal, and is lifted once a success arrives.
+   * refusal, and is lifted once a success arrives, but for `readAtMost`: then the success's first
+   * bytes, no more, are read within it and answered in its place.
    */
   async function send(
     method: 'GET' | 'HEAD' | 'PUT' | 'DELETE',
     key: string,
     init: { headers?: Record<string, string>; body?: Uint8Array | ReadableStream<Uint8Array> },
     timeoutMs: number,
+    readAtMost?: number,
   ): Promise<Response | undefined> {
     const deadline = new AbortController();
     const timer = setTimeout(
@@ -171,7 +201,18 @@ export function s3Storage(
           cause: error,
         });
       }
-      if (response.ok) return response;
+      if (response.ok) {
+        if (readAtMost === undefined) return response;
+        let bytes: Uint8Array<ArrayBuffer>;
+        try {
+          bytes = await firstBytes(response.body, readAtMost);
+        } catch (error) {
+          throw new Error(`S3 storage request failed: ${failureReason(error, timeoutMs)}`, {
+            cause: error,
+          });
+        }
+        return new Response(bytes, { status: response.status, headers: response.headers });
+      }
       const code = await errorCodeOf(response);
       // HEAD answers carry no body: a missing bucket then looks like a missing object.
       if (response.status === 404 && code !== 'NoSuchBucket') return undefined;
@@ -208,7 +249,7 @@ export function s3Storage(
     },
     async get(key, range) {
       const headers = range === undefined ? undefined : { range: `bytes=0-${range.length - 1}` };
-      const answer = await send('GET', key, { headers }, transferTimeoutMs);
+      const answer = await send('GET', key, { headers }, transferTimeoutMs, range?.length);
       if (answer === undefined) return undefined;
       return { ...infoOf(answer), body: answer.body ?? new Blob().stream() };
     },

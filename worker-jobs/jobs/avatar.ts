@@ -12,16 +12,24 @@ export const avatarSize = 400;
 const maxSourceBytes = 10 * 1024 * 1024;
 const transferTimeoutMs = 20_000;
 
-/** 4xx means this URL will never work (408 and 429 excepted); anything else may pass later. */
+/**
+ * A redirect (never followed) or a 4xx means this URL will never work (408 and 429 excepted);
+ * anything else may pass later.
+ */
 function failure(what: string, response: Response): Error {
   const status = response.status;
   const message = `${what} answered ${status}`;
-  const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
+  const permanent = status >= 300 && status < 500 && status !== 408 && status !== 429;
   return permanent ? new PermanentJobError(message) : new Error(message);
 }
 
 async function download(url: string, headers: Record<string, string>): Promise<Uint8Array> {
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(transferTimeoutMs) });
+  // The URL is one the API signed: a redirect away from it is not followed.
+  const response = await fetch(url, {
+    headers,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(transferTimeoutMs),
+  });
   if (!response.ok) {
     await response.body?.cancel();
     throw failure('the image source', response);
@@ -67,6 +75,7 @@ export async function avatarJob(job: JobContext<'image.avatar'>) {
     method: 'PUT',
     headers: { ...traced, 'content-type': 'image/jpeg' },
     body: new Uint8Array(avatar),
+    redirect: 'manual',
     signal: AbortSignal.timeout(transferTimeoutMs),
   });
   await response.body?.cancel();

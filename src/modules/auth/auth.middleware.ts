@@ -108,6 +108,7 @@ async function authenticateSession(
   if (status.state === 'unavailable') {
     c.get('event').denyList = 'unavailable';
     throw new AppError('SERVICE_UNAVAILABLE', 'Temporarily unable to authenticate the request', {
+      details: { backend: 'redis' },
       cause: `token deny-list unavailable: ${status.reason}`,
     });
   }
