@@ -4,7 +4,8 @@
 // - 'fail-after': forwards, then replaces the answer by 500 (the effect happened, the answer was
 //   lost, so the sender tries again);
 // - 'duplicate': forwards the request twice at once and answers with the first answer (the
-//   sender's retry raced the original).
+//   sender's retry raced the original);
+// - 'delay': forwards after `delayMs`, and answers what came back (a slow backend or network).
 // It can also pause, as a backend whose process is stopped: requests are taken in and held, and
 // go on to the destination once it resumes.
 // A rule applies to the first N requests to a path, or to a share of them chosen by a seeded PRNG
@@ -15,7 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from '../../src/lib/seeded-random.ts';
 
-export type FaultKind = 'fail-before' | 'fail-after' | 'duplicate';
+export type FaultKind = 'fail-before' | 'fail-after' | 'duplicate' | 'delay';
 
 export interface FaultRule {
   kind: FaultKind;
@@ -30,6 +31,8 @@ export interface FaultRule {
    * message's last attempts get through and no run depends on the PRNG sparing a job six times.
    */
   maxRetried?: number;
+  /** How long a 'delay' rule holds each request before forwarding it. */
+  delayMs?: number;
 }
 
 export interface FaultCounts {
@@ -40,6 +43,7 @@ export interface FaultCounts {
   'fail-before': number;
   'fail-after': number;
   duplicate: number;
+  delay: number;
 }
 
 export interface FaultProxy {
@@ -47,6 +51,8 @@ export interface FaultProxy {
   readonly counts: FaultCounts;
   /** The paths of the requests that came in, in order. */
   readonly paths: string[];
+  /** Requests a 'delay' rule holds right now. */
+  readonly delayed: number;
   /** Replaces the rules; counters of `first` start again from zero. */
   setRules(rules: FaultRule[]): void;
   /** Points the proxy at its destination, for one that must know the proxy's URL first. */
@@ -115,12 +121,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     'fail-before': 0,
     'fail-after': 0,
     duplicate: 0,
+    delay: 0,
   };
   const paths: string[] = [];
   let target = options.target.replace(/\/$/, '');
   let paused: { until: Promise<void>; resume(): void } | undefined;
+  let delayed = 0;
 
-  function pick(path: string, retried: number): FaultKind | undefined {
+  function pick(path: string, retried: number): FaultRule | undefined {
     const draw = random();
     let share = 0;
     for (const rule of rules) {
@@ -128,9 +136,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (rule.maxRetried !== undefined && retried > rule.maxRetried) continue;
       const index = (seen.get(rule) ?? 0) + 1;
       seen.set(rule, index);
-      if (rule.first !== undefined && index <= rule.first) return rule.kind;
+      if (rule.first !== undefined && index <= rule.first) return rule;
       if (rule.rate !== undefined) {
-        if (draw >= share && draw < share + rule.rate) return rule.kind;
+        if (draw >= share && draw < share + rule.rate) return rule;
         share += rule.rate;
       }
     }
@@ -164,9 +172,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     counts.requests++;
     paths.push(path);
     await paused?.until;
-    const fault = pick(path, Number(request.headers['upstash-retried'] ?? 0));
+    const rule = pick(path, Number(request.headers['upstash-retried'] ?? 0));
+    const fault = rule?.kind;
     if (fault !== undefined) counts[fault]++;
     if (fault === 'fail-before') return write(response, injectedFailure());
+    if (fault === 'delay') {
+      delayed++;
+      await new Promise((done) => setTimeout(done, rule?.delayMs));
+      delayed--;
+    }
     if (fault === 'duplicate') {
       const [first] = await Promise.all([forward(request, body), forward(request, body)]);
       return write(response, first);
@@ -192,6 +206,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     url: `http://127.0.0.1:${port}`,
     counts,
     paths,
+    get delayed() {
+      return delayed;
+    },
     setRules(next) {
       rules = next;
       seen = new Map();

@@ -5,10 +5,13 @@
 //
 // Both apps' log lines are kept for the tests (`logs`, `nodeLogs`), not printed.
 //
-// - a private redis-server behind the local Upstash REST server (job state, replay keys, limits);
-// - the local libSQL server on a temporary file, with drizzle/'s migrations;
-// - the local QStash broker with retries shrunk 1000-fold, which a test can stop and start again
-//   on the same port over the same state file (`broker.stop()` / `broker.start()`);
+// - a private redis-server behind the local Upstash REST server (job state, replay keys, limits),
+//   which both apps reach through a fault proxy (`redisProxy`: a slow or failing Upstash);
+// - the local libSQL server on a temporary file, with drizzle/'s migrations, which a test can stop
+//   and start again on the same port over the same file (`libsql.stop()` / `libsql.start()`);
+// - the local QStash broker with retries shrunk 1000-fold unless told otherwise, which a test can
+//   stop and start again on the same port over the same state file (`broker.stop()` /
+//   `broker.start()`);
 // - a real SMTP server (tests/support/smtp-inbox.ts);
 // - worker-jobs (createWorkerApp on @hono/node-server) behind a fault proxy whose URL is its
 //   JOBS_BASE_URL, so QStash signs deliveries for the proxy's URL, as for a public one;
@@ -25,6 +28,7 @@ import { serve } from '@hono/node-server';
 import { type Client, createClient } from '@libsql/client';
 import { Miniflare, type RequestInit, type Response } from 'miniflare';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
+import type { RunningHttpServer } from '../../../local-stack/http-server.ts';
 import { startLibsqlServer } from '../../../local-stack/libsql/server.ts';
 import { type QstashBroker, startQstashBroker } from '../../../local-stack/qstash/server.ts';
 import { signDelivery } from '../../../local-stack/qstash/signing.ts';
@@ -45,14 +49,18 @@ import { WorkerLogs } from './worker-logs.ts';
 
 export const publicAppUrl = 'https://app.example.com';
 
-export interface RestartableBroker {
-  /** The broker's URL (QSTASH_URL); the same after a restart. */
+/** A local server a test can stop, as an outage, and start again where its clients look for it. */
+export interface RestartableServer {
+  /** The same after a restart. */
   readonly url: string;
-  readonly token: string;
-  /** Closes the broker: nothing listens on its port until `start()`. */
+  /** Closes the server and its connections: nothing listens on its port until `start()`. */
   stop(): Promise<void>;
-  /** Starts it again on the same port over the same state file. */
+  /** Starts it again on the same port over the same state. */
   start(): Promise<void>;
+}
+
+export interface RestartableBroker extends RestartableServer {
+  readonly token: string;
   /** Calls the broker's REST API as @upstash/qstash does. */
   api(
     path: string,
@@ -70,6 +78,10 @@ export interface JobsSystem extends E2eWorker {
   /** What worker-jobs logged, line by line, at `nodeLogLevel`. */
   nodeLogs: WorkerLogs;
   broker: RestartableBroker;
+  /** The libSQL server both apps use, over one database file. */
+  libsql: RestartableServer;
+  /** In front of the Upstash REST server: UPSTASH_REDIS_REST_URL of both apps. */
+  redisProxy: FaultProxy;
   smtp: SmtpInbox;
   /** The database, for what no route shows (audit rows, outbox rows). */
   db: Client;
@@ -86,6 +98,10 @@ export interface JobsSystemOptions {
   vars?: Record<string, string>;
   /** worker-jobs' LOG_LEVEL: 'warn' unless told. */
   nodeLogLevel?: LogLevel;
+  /** Extra worker-jobs variables. */
+  nodeVars?: Record<string, string>;
+  /** What the broker multiplies retry delays by: 0.001 unless told. */
+  retryDelayScale?: number;
 }
 
 const edgeDirect = 'https://api.e2e.test';
@@ -118,20 +134,17 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       backend,
     });
     cleanups.push(() => redisRest.close());
-    const libsql = await startLibsqlServer({
-      host: '127.0.0.1',
-      port: 0,
-      dbFile: join(dataDir, 'libsql.db'),
-      authToken: localStackDefaults.tursoAuthToken,
-    });
-    cleanups.push(() => libsql.close());
-    const broker = await startBroker(join(dataDir, 'qstash.db'));
+    const redisProxy = await startFaultProxy({ target: redisRest.url });
+    cleanups.push(() => redisProxy.close());
+    const libsql = await startLibsql(join(dataDir, 'libsql.db'));
+    cleanups.push(() => libsql.stop());
+    const broker = await startBroker(join(dataDir, 'qstash.db'), options.retryDelayScale ?? 0.001);
     cleanups.push(() => broker.stop());
 
     const stackEnv = {
       TURSO_DATABASE_URL: libsql.url,
       TURSO_AUTH_TOKEN: localStackDefaults.tursoAuthToken,
-      UPSTASH_REDIS_REST_URL: redisRest.url,
+      UPSTASH_REDIS_REST_URL: redisProxy.url,
       UPSTASH_REDIS_REST_TOKEN: localStackDefaults.redisRestToken,
       QSTASH_URL: broker.url,
       QSTASH_TOKEN: localStackDefaults.qstashToken,
@@ -160,6 +173,7 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       SMTP_URL: smtp.url,
       PUBLIC_APP_URL: publicAppUrl,
       LOG_LEVEL: options.nodeLogLevel ?? 'warn',
+      ...options.nodeVars,
     });
     const nodeLogs = new WorkerLogs();
     const workerDeps = createWorkerDeps(
@@ -231,6 +245,8 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
       workerProxy,
       nodeLogs,
       broker,
+      libsql,
+      redisProxy,
       smtp,
       db,
       signedDelivery(url, body, signing = {}) {
@@ -256,16 +272,36 @@ export async function startJobsSystem(options: JobsSystemOptions = {}): Promise<
   }
 }
 
+/** The libSQL server on a port it keeps across restarts, over one database file. */
+async function startLibsql(dbFile: string): Promise<RestartableServer> {
+  const options = { host: '127.0.0.1', dbFile, authToken: localStackDefaults.tursoAuthToken };
+  let running: RunningHttpServer | undefined = await startLibsqlServer({ ...options, port: 0 });
+  const { port, url } = running;
+  return {
+    url,
+    async stop() {
+      const server = running;
+      running = undefined;
+      await server?.close();
+    },
+    async start() {
+      if (running !== undefined) throw new Error('the libSQL server is already running');
+      running = await startLibsqlServer({ ...options, port });
+    },
+  };
+}
+
 /** The QStash broker on a port it keeps across restarts, over one state file. */
-async function startBroker(stateFile: string): Promise<RestartableBroker> {
+async function startBroker(stateFile: string, retryDelayScale: number): Promise<RestartableBroker> {
   const options = {
     host: '127.0.0.1',
     token: localStackDefaults.qstashToken,
     currentSigningKey: localStackDefaults.qstashCurrentSigningKey,
     nextSigningKey: localStackDefaults.qstashNextSigningKey,
     stateFile,
-    // Backoffs of seconds to an hour become milliseconds to seconds: retries happen in a test.
-    retryDelayScale: 0.001,
+    // Backoffs of seconds to an hour become milliseconds to seconds by default: retries happen in
+    // a test.
+    retryDelayScale,
   };
   let running: QstashBroker | undefined = await startQstashBroker({ ...options, port: 0 });
   const { port, url } = running;
