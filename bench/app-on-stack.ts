@@ -20,23 +20,41 @@ const stackVariables = 8;
 
 export interface StackProcess {
   env: StackEnv;
+  /** The Node process running the three servers. */
+  pid: number;
+  /** Its LOCAL_STACK_DIR: the database, the broker's state. */
+  dir: string;
   close(): Promise<void>;
 }
 
+export interface StackProcessOptions {
+  /** The Redis behind the Upstash REST server; the embedded engine unless given. */
+  redisUrl?: string;
+  /** Node's own flags for the stack's process (`--expose-gc`, `--import`). */
+  nodeArgs?: string[];
+}
+
 /** `npm run stack` on free ports; resolves once it printed its eight variables. */
-export async function startStackProcess(workDir: string): Promise<StackProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['local-stack/main.ts'], {
+export async function startStackProcess(
+  workDir: string,
+  { redisUrl = 'memory', nodeArgs = [] }: StackProcessOptions = {},
+): Promise<StackProcess> {
+  const dir = join(workDir, 'stack');
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'local-stack/main.ts'], {
     cwd: projectRoot,
     env: {
       ...process.env,
       LIBSQL_PORT: '0',
       UPSTASH_REDIS_REST_PORT: '0',
       QSTASH_PORT: '0',
-      LOCAL_STACK_DIR: join(workDir, 'stack'),
-      REDIS_URL: 'memory',
+      LOCAL_STACK_DIR: dir,
+      REDIS_URL: redisUrl,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Undefined only when the process could not be started at all: then nothing is left to stop.
+  const { pid } = child;
+  if (pid === undefined) throw new Error('the stack process could not be started');
   const close = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
@@ -70,7 +88,7 @@ export async function startStackProcess(workDir: string): Promise<StackProcess> 
     await close();
     throw error;
   }
-  return { env, close };
+  return { env, pid, dir, close };
 }
 
 /** Runs `measure` against a stack process started in `workDir`, and stops the stack after. */

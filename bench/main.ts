@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Benchmark } from './benchmark.ts';
 import { bundleSize } from './bundle-size.ts';
 import { catalogue } from './catalogue.ts';
+import { load } from './load.ts';
 import { loginCpu } from './login-cpu.ts';
 import { metrics } from './metrics.ts';
 import { readCpu } from './read-cpu.ts';
@@ -25,6 +26,7 @@ const benchmarks: Benchmark[] = [
   throughput,
   catalogue,
   uploads,
+  load,
 ];
 
 const wanted = process.argv.slice(2);

@@ -11,13 +11,14 @@
 // figures include Miniflare's R2, which runs in the same workerd process. On loopback the kernel
 // buffers a few MiB between the client's writes and workerd's reads: "written" is the body the
 // client had written when the answer came, "read" all workerd read during the request.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildWorker } from '../local-stack/wrangler.ts';
 import { benchAccount, benchJwtVars, withStackProcess } from './app-on-stack.ts';
 import type { Benchmark } from './benchmark.ts';
+import { descendantRunning } from './process-usage.ts';
 import { startWorker } from './throughput/servers.ts';
 
 const mib = 1024 * 1024;
@@ -101,36 +102,6 @@ function* multipartChunks(files: number[]): Generator<Uint8Array> {
 const multipartLength = (files: number[]) =>
   files.reduce((total, size, i) => total + partHead(i + 1).length + size + partEnd.length, 0) +
   closing.length;
-
-/** The one workerd started from this process: a descendant whose command line names it. */
-function workerdPid(): number {
-  const parents = new Map<number, number>();
-  const commands = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The parent is the second field after the command name, which may hold spaces and ")".
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(Number(entry), parent);
-      commands.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8'));
-    } catch {
-      // Exited while the list was read.
-    }
-  }
-  const descends = (pid: number): boolean => {
-    const parent = parents.get(pid);
-    return parent === process.pid || (parent !== undefined && parent > 1 && descends(parent));
-  };
-  const found = [...commands]
-    .filter(([pid, command]) => command.includes('workerd') && descends(pid))
-    .map(([pid]) => pid);
-  const [pid] = found;
-  if (pid === undefined || found.length > 1) {
-    throw new Error(`expected one workerd started by this process, found ${found.length}`);
-  }
-  return pid;
-}
 
 /** Fields of /proc/<pid>/status or /proc/<pid>/io, in bytes. */
 function procField(pid: number, file: 'status' | 'io', field: string): number {
@@ -358,7 +329,7 @@ export const uploads: Benchmark = {
         { r2Buckets: ['FILES'] },
       );
       try {
-        const pid = workerdPid();
+        const pid = descendantRunning('workerd');
         const token = await register(server.origin);
         const warm = await send(server.origin, token, warmUp);
         if (warm.status !== 201) throw new Error(`warm-up upload answered ${warm.status}`);

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
 import { projectRoot, type WorkerBuild } from '../../local-stack/wrangler.ts';
 
@@ -63,15 +64,28 @@ export async function startNodeServer(
   }
 }
 
-/**
- * Runs a bundle built by `wrangler deploy --dry-run` in workerd, bound to `bindings` and to the
- * R2 buckets named in `r2Buckets` (Miniflare's, in a temporary folder it removes on stop).
- */
+export interface WorkerOptions {
+  /** R2 buckets to bind (Miniflare's, in a temporary folder it removes on stop). */
+  r2Buckets?: string[];
+  /** A port known beforehand, for a Worker told its own URL (API_PUBLIC_URL); a free one if not. */
+  port?: number;
+  /** Where workerd's console goes instead of this process's. */
+  handleRuntimeStdio?: (stdout: Readable, stderr: Readable) => void;
+  /** Opens V8's inspector on a free port, for RunningWorker.inspector. */
+  inspect?: boolean;
+}
+
+export interface RunningWorker extends RunningServer {
+  /** The inspector's address (its /json lists the isolates), when asked for. */
+  inspector: URL | undefined;
+}
+
+/** Runs a bundle built by `wrangler deploy --dry-run` in workerd, bound to `bindings`. */
 export async function startWorker(
   build: WorkerBuild,
   bindings: Record<string, string>,
-  { r2Buckets }: { r2Buckets?: string[] } = {},
-): Promise<RunningServer> {
+  { r2Buckets, port = 0, handleRuntimeStdio, inspect = false }: WorkerOptions = {},
+): Promise<RunningWorker> {
   const mf = new Miniflare({
     // The bundle is self-contained: listed as the one module, as tests/e2e/harness/worker.ts does.
     modules: [{ type: 'ESModule', path: build.bundlePath }],
@@ -81,11 +95,17 @@ export async function startWorker(
     bindings,
     r2Buckets,
     host: '127.0.0.1',
-    port: 0,
+    port,
+    ...(handleRuntimeStdio !== undefined && { handleRuntimeStdio }),
+    ...(inspect && { inspectorPort: 0 }),
   });
   try {
     const url = await mf.ready;
-    return { origin: url.origin, stop: () => mf.dispose() };
+    return {
+      origin: url.origin,
+      inspector: inspect ? await mf.getInspectorURL() : undefined,
+      stop: () => mf.dispose(),
+    };
   } catch (error) {
     await mf.dispose().catch(() => {});
     throw error;
