@@ -16,7 +16,9 @@ function patternOf(path: string): RegExp {
       return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('/');
-  return new RegExp(`^${source}/?$`);
+  // Exactly as the router matches (strict: a trailing slash is another path), or a GET to
+  // `/v1/me/` would be told 405 with `Allow: GET`.
+  return new RegExp(`^${source}$`);
 }
 
 /** Reads the route table on first use, once every route is registered. */
