@@ -345,6 +345,26 @@ describe('GET /openapi.json', () => {
     );
   });
 
+  it('shows every pattern as a regular expression a client can compile, without flags', async () => {
+    const document = await documentOf(appWithWidgets());
+    const patterns: string[] = [];
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (typeof node === 'object' && node !== null) {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'pattern' && typeof value === 'string') patterns.push(value);
+          else collect(value);
+        }
+      }
+    };
+    collect(document);
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const pattern of patterns) {
+      expect(pattern).not.toMatch(/\/[dgimsuvy]+$/);
+      expect(() => new RegExp(pattern, 'u')).not.toThrow();
+    }
+  });
+
   it('shows an example of every JSON request body', async () => {
     const document = await documentOf(appWithWidgets());
     // Files and images (multipart, binary bodies) have no example a document could show.

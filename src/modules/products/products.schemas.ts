@@ -42,12 +42,15 @@ export const priceSchema = z
   })
   .openapi('Price');
 
+// The document shows a pattern's source alone: JSON Schema's patterns are Unicode-aware already,
+// and the generator would leave a `/u` flag stuck to the end of it.
+const tagPattern = /^[\p{L}\p{N}][\p{L}\p{N}-]{0,29}$/u;
 const tag = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N}-]{0,29}$/u, 'a tag is 1-30 letters, digits or hyphens')
-  .openapi({ example: 'walnut' });
+  .regex(tagPattern, 'a tag is 1-30 letters, digits or hyphens')
+  .openapi({ example: 'walnut', pattern: tagPattern.source });
 
 // Control characters have no place in a product's text (search snippets mark matches with two of
 // them); a description keeps its tabs and line breaks.
@@ -61,13 +64,16 @@ const productFields = {
     .min(1)
     .max(200)
     .regex(noControls, 'no control characters')
-    .openapi({ example: 'Walnut desk lamp' }),
+    .openapi({ example: 'Walnut desk lamp', pattern: noControls.source }),
   description: z
     .string()
     .trim()
     .max(5_000)
     .regex(noControlsButLines, 'no control characters but tabs and line breaks')
-    .openapi({ example: 'A warm, dimmable LED lamp with a solid walnut base.' }),
+    .openapi({
+      example: 'A warm, dimmable LED lamp with a solid walnut base.',
+      pattern: noControlsButLines.source,
+    }),
   category: z.enum(productCategories).openapi({ example: 'home' }),
   price: priceSchema,
   stock: z.int().min(0).max(maxStock).openapi({ description: 'Units available.', example: 12 }),
