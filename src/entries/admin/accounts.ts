@@ -22,13 +22,12 @@ import {
   CommandFailed,
   type CommandInput,
   orNotFound,
-  pageFooter,
+  pageAnswer,
   pageOf,
   pageOptions,
   pageOptionsHelp,
   shownTime,
   stringValue,
-  table,
   UsageError,
 } from './cli.ts';
 
@@ -210,11 +209,7 @@ Examples:
       shownTime(key.lastUsedAt),
     ]);
     const headers = ['ID', 'OWNER', 'NAME', 'PREFIX', 'SCOPES', 'STATE', 'EXPIRES', 'LAST USED'];
-    const footer = pageFooter(pagination, ['API key', 'API keys'], items.length);
-    return {
-      json: { items, pagination },
-      text: items.length === 0 ? footer : `${table(headers, rows)}\n${footer}`,
-    };
+    return pageAnswer({ items, pagination }, ['API key', 'API keys'], headers, rows);
   },
 };
 

@@ -97,7 +97,7 @@ export function pageOf(input: CommandInput): { page: number; limit: number } {
 }
 
 /** Under a list: how much of it was shown, and how to see the rest. */
-export function pageFooter(
+function pageFooter(
   pagination: Pagination,
   [one, many]: readonly [string, string],
   shown: number,
@@ -107,6 +107,20 @@ export function pageFooter(
   if (totalPages === 1) return `${total} ${total === 1 ? one : many}`;
   const more = hasNext ? `; --page ${page + 1} for more` : '';
   return `${shown} of ${total} ${many} (page ${page} of ${totalPages})${more}`;
+}
+
+/** A page of a list: the items and their pagination for `--json`, a table and its footer to read. */
+export function pageAnswer(
+  page: { items: unknown[]; pagination: Pagination },
+  nouns: readonly [string, string],
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): Answer {
+  const footer = pageFooter(page.pagination, nouns, page.items.length);
+  return {
+    json: page,
+    text: page.items.length === 0 ? footer : `${table(headers, rows)}\n${footer}`,
+  };
 }
 
 /** Columns padded to their widest cell, two spaces apart, with no trailing blanks. */
@@ -127,7 +141,7 @@ export function columns(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   return columns([headers, ...rows]);
 }
 

@@ -16,12 +16,11 @@ import {
   type Command,
   columns,
   orNotFound,
-  pageFooter,
+  pageAnswer,
   pageOf,
   pageOptions,
   pageOptionsHelp,
   shownTime,
-  table,
 } from './cli.ts';
 
 function deadJobsDeps({ deps }: AdminContext): DeadJobsServiceDeps {
@@ -62,11 +61,7 @@ Examples:
       job.requeueCount === 0 ? '-' : `${job.requeueCount}x, ${shownTime(job.requeuedAt)}`,
     ]);
     const headers = ['ID', 'TYPE', 'FAILED', 'STATUS', 'RETRIES', 'REQUEUED'];
-    const footer = pageFooter(pagination, ['dead job', 'dead jobs'], items.length);
-    return {
-      json: { items, pagination },
-      text: items.length === 0 ? footer : `${table(headers, rows)}\n${footer}`,
-    };
+    return pageAnswer({ items, pagination }, ['dead job', 'dead jobs'], headers, rows);
   },
 };
 
